@@ -1,0 +1,102 @@
+"""Figures: the paper's Figures 2, 5 and 6, and the ICD's threshold curves."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
+import numpy as np
+
+
+def _show(ax, image, title=None, xlabel=None):
+  ax.imshow(np.asarray(image), cmap='gray', vmin=0, vmax=255, interpolation='nearest')
+  ax.set_xticks([])
+  ax.set_yticks([])
+  if title:
+    ax.set_title(title, fontsize=9)
+  if xlabel:
+    ax.set_xlabel(xlabel, fontsize=9)
+
+
+def image_row(path, images, titles, captions, suptitle=None):
+  """A row of 8-bit images with a title above and a caption below each."""
+  n = len(images)
+  fig, axes = plt.subplots(1, n, figsize=(1.9 * n, 2.6))
+  for ax, im, t, c in zip(np.atleast_1d(axes), images, titles, captions):
+    _show(ax, im, t, c)
+  if suptitle:
+    fig.suptitle(suptitle, fontsize=10)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def distance_distributions(path, copy_distances: dict, different: np.ndarray):
+  """Histograms of the Hamming distance for each copy transform and for different digits."""
+  fig, ax = plt.subplots(figsize=(7, 4))
+  bins = np.arange(0, 66) - 0.5
+  for name, d in copy_distances.items():
+    ax.hist(d, bins=bins, histtype='step', density=True, label=f'copy: {name}')
+  ax.hist(different, bins=bins, histtype='stepfilled', alpha=0.3, density=True,
+          color='k', label='different digits')
+  ax.set_xlabel('Hamming distance to the original (aHash, 64 bits)')
+  ax.set_ylabel('fraction of pairs')
+  ax.set_xlim(-0.5, 40)
+  ax.legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def threshold_curves(path, thresholds, true_copy_rate, false_copy_rate, marks=(10, 15),
+                     attack_rate=None):
+  """True-copy and false-copy rate against the threshold (optionally an attack's)."""
+  fig, ax = plt.subplots(figsize=(7, 4))
+  ax.plot(thresholds, true_copy_rate, label='true-copy rate (transformed copies)')
+  ax.plot(thresholds, false_copy_rate, label='false-copy rate (different digits)')
+  if attack_rate is not None:
+    ax.plot(thresholds, attack_rate, label='attack success rate')
+  for m in marks:
+    ax.axvline(m, color='grey', ls=':', lw=1)
+  ax.set_xlabel('threshold (copy when distance <= threshold)')
+  ax.set_ylabel('rate')
+  ax.set_xlim(0, 64)
+  ax.set_ylim(0, 1.01)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def evolution(path, images, epochs, distances, suptitle=None):
+  """The paper's Figure 5: the fake at several epochs with its distance.
+
+  ``epochs`` items that are strings are used as titles as they are.
+  """
+  image_row(path, images, [e if isinstance(e, str) else f'epoch {e}' for e in epochs],
+            [d if isinstance(d, str) else f'HD {d}' for d in distances], suptitle)
+
+
+def training_curves(path, history: dict, threshold: int):
+  """The paper's Figure 6: losses, Hamming distance and Real weight per epoch."""
+  epochs = np.arange(1, len(history['hamming_distance']) + 1)
+  fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+  axes[0].plot(epochs, history['real_loss'], label='Real loss (pixel MSE to parent)')
+  axes[0].plot(epochs, history['hash_loss'], label='Hash loss (smooth hinge)')
+  axes[0].set_yscale('log')
+  axes[0].legend(fontsize=8)
+  axes[1].plot(epochs, history['hamming_distance'], color='C3')
+  axes[1].axhline(threshold, color='grey', ls=':', label=f'threshold {threshold}')
+  axes[1].set_ylabel('Hamming distance (exact, 8-bit fake)')
+  axes[1].legend(fontsize=8)
+  axes[2].plot(epochs, history['real_weight'], color='C2')
+  axes[2].set_ylabel('Real weight')
+  axes[2].set_ylim(-0.02, 1.05)
+  for ax in axes:
+    ax.set_xlabel('epoch')
+    ax.grid(alpha=0.3)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)

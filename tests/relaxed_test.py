@@ -1,0 +1,72 @@
+"""icdjax.relaxed: the differentiable hash tends to the exact one, with finite gradients."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import icdjax
+from icdjax import relaxed
+
+
+class RelaxedTest(chex.TestCase):
+
+  @chex.variants(with_jit=True, without_jit=True)
+  def test_shapes(self):
+    x = jnp.linspace(0.0, 1.0, 5 * 28 * 28).reshape(5, 28, 28)
+    feats = self.variant(relaxed.block_features)(x)
+    chex.assert_shape(feats, (5, 64))
+    bits = self.variant(lambda f: relaxed.relaxed_bits(f, temperature=0.01))(feats)
+    chex.assert_shape(bits, (5, 64))
+    chex.assert_tree_all_finite(bits)
+    loss = self.variant(lambda f: relaxed.soft_hamming_loss(f, bits > 0.5, temperature=0.01))(feats)
+    chex.assert_shape(loss, (5,))
+
+  def test_vmap_equals_loop(self):
+    x = jax.random.uniform(jax.random.PRNGKey(0), (6, 28, 28))
+    target = jax.random.bernoulli(jax.random.PRNGKey(1), 0.5, (6, 64))
+    fn = lambda im, t: relaxed.soft_average_hash_loss(im, t)
+    chex.assert_trees_all_close(jax.vmap(fn)(x, target),
+                                jnp.stack([fn(a, b) for a, b in zip(x, target)]), rtol=1e-6)
+
+
+def test_relaxed_bits_approach_exact_bits_as_temperature_falls(sample_test):
+  images, _ = sample_test
+  exact = np.asarray(icdjax.average_hash(images)).astype(np.float32)
+  feats = relaxed.block_features(jnp.asarray(images, jnp.float32) / 255.0)
+  errors = [float(jnp.mean(jnp.abs(relaxed.relaxed_bits(feats, temperature=t) - exact)))
+            for t in (0.1, 0.03, 0.01, 0.003, 0.001)]
+  assert all(a > b for a, b in zip(errors, errors[1:])), errors
+  # What remains at low temperature is the fixed-point rounding of Pillow's resize
+  # on bits within a grey level of the mean.
+  assert errors[-1] < 0.01, errors
+
+
+@pytest.mark.parametrize('loss_fn', [relaxed.soft_hamming_loss, relaxed.hinge_hamming_loss])
+def test_gradients_finite_everywhere_including_constant_images(loss_fn):
+  target = jnp.arange(64) % 3 == 0
+  for image in (jnp.zeros((28, 28)), jnp.ones((28, 28)), jnp.full((28, 28), 0.5),
+                jax.random.uniform(jax.random.PRNGKey(2), (28, 28))):
+    f = lambda x: loss_fn(relaxed.block_features(x), target, temperature=1e-3, margin=0.01)
+    value, grad = jax.value_and_grad(f)(image)
+    chex.assert_tree_all_finite((value, grad))
+
+
+def test_soft_hamming_is_sum_of_relaxed_bit_errors_at_zero_margin():
+  feats = jax.random.uniform(jax.random.PRNGKey(3), (4, 64))
+  target = jax.random.bernoulli(jax.random.PRNGKey(4), 0.5, (4, 64))
+  soft = relaxed.soft_hamming_loss(feats, target, temperature=0.05, margin=0.0)
+  manual = jnp.sum(jnp.abs(relaxed.relaxed_bits(feats, temperature=0.05) - target), -1)
+  chex.assert_trees_all_close(soft, manual, rtol=1e-5)
+
+
+def test_hinge_vanishes_when_bits_are_safely_right_and_counts_when_wrong():
+  feats = jnp.concatenate([jnp.zeros(32), jnp.ones(32)])  # mean 0.5, logits -0.5 / +0.5
+  right = feats > 0.5
+  assert float(relaxed.hinge_hamming_loss(feats, right, temperature=1e-3, margin=0.01)) < 1e-6
+  wrong = ~right
+  # About (margin - s*logit) = 0.51 per wrong bit.
+  np.testing.assert_allclose(
+      float(relaxed.hinge_hamming_loss(feats, wrong, temperature=1e-3, margin=0.01)),
+      64 * 0.51, rtol=1e-3)
