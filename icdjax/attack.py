@@ -52,6 +52,8 @@ class AttackConfig:
     ghost_weight: weight of the ghost-energy penalty in the Hash net's loss.
     ghost_smoothness: weight of the ghost's squared finite differences,
       relative to its energy.
+    stroke_weight: extra energy cost of darkening the parent's strokes
+      (times the parent's intensity), to keep them bright.
     schedule: the Real weight schedule of Model 2: 'linear', 'cosine',
       'exponential' or 'constant'.
     initial_real_weight: Real weight at epoch 0.
@@ -61,6 +63,8 @@ class AttackConfig:
     hash_loss: 'hinge' (:func:`relaxed.hinge_hamming_loss`, the default) or
       'sigmoid' (:func:`relaxed.soft_hamming_loss`, which stalls on bits that
       are wrong by far).
+    real_on_fake: train the Real net on the fake (Real + ghost) rather than
+      on its own image, so that it fights the Hash net's ghost.
     dropout_rate: dropout in the nets during training (0 = off).
     record_images: keep the fake of every epoch in the history.
   """
@@ -73,11 +77,13 @@ class AttackConfig:
   ghost_amplitude: float = 1.0
   ghost_weight: float = 1.0
   ghost_smoothness: float = 4.0
+  stroke_weight: float = 0.0
   schedule: str = 'linear'
   initial_real_weight: float = 1.0
   final_real_weight: float = 0.0
   features: str = 'lanczos'
   hash_loss: str = 'hinge'
+  real_on_fake: bool = False
   dropout_rate: float = 0.0
   record_images: bool = False
 
@@ -90,7 +96,7 @@ class AttackConfig:
     for name in ('real_lr', 'hash_lr', 'temperature', 'ghost_amplitude'):
       if not getattr(self, name) > 0:
         errors.append(f'{name} must be > 0, got {getattr(self, name)}')
-    for name in ('margin', 'ghost_weight', 'ghost_smoothness', 'initial_real_weight', 'final_real_weight'):
+    for name in ('margin', 'ghost_weight', 'ghost_smoothness', 'stroke_weight', 'initial_real_weight', 'final_real_weight'):
       if not getattr(self, name) >= 0:
         errors.append(f'{name} must be >= 0, got {getattr(self, name)}')
     if self.schedule not in SCHEDULES:
@@ -196,12 +202,15 @@ def _losses(real_params, hash_params, noise, key, target_bits, parent, config):
       fake, target_bits, temperature=config.temperature, margin=config.margin,
       method=config.features, kind=config.hash_loss)
   # Energy and roughness of the ghost: keep it faint and smooth.
-  ghost_energy = jnp.mean(jnp.square(ghost)) + config.ghost_smoothness * (
+  # Darkening the parent's strokes costs more than adding haze elsewhere,
+  # so the strokes stay bright and the ghost goes to the background.
+  stroke_cost = 1.0 + config.stroke_weight * parent * (ghost < 0)
+  ghost_energy = jnp.mean(stroke_cost * jnp.square(ghost)) + config.ghost_smoothness * (
       jnp.mean(jnp.square(jnp.diff(ghost, axis=0))) +
       jnp.mean(jnp.square(jnp.diff(ghost, axis=1))))
-  # Model 1's Real net learns the parent from its own image (it feeds the
-  # Hash net); Model 2's pulls the fake itself towards the parent.
-  real_image = r if config.model == 1 else fake
+  # The Real net learns the parent from its own image by default; with
+  # real_on_fake it pulls the fake itself towards the parent, fighting the ghost.
+  real_image = fake if config.real_on_fake else r
   real_loss = jnp.mean(jnp.square(real_image - parent))
   return real_loss, hash_loss + config.ghost_weight * ghost_energy, (fake, hash_loss)
 

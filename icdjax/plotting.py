@@ -100,3 +100,27 @@ def training_curves(path, history: dict, threshold: int):
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
+
+
+def pair_grid(path, originals, parents, fakes, captions, title=None, per_row=10):
+  """Columns of (original, parent, fake) triples; ``captions`` under each fake."""
+  n = len(fakes)
+  blocks = -(-n // per_row)
+  fig, axes = plt.subplots(3 * blocks, per_row, figsize=(1.3 * per_row, 4.1 * blocks),
+                           squeeze=False)
+  for ax in axes.flat:
+    ax.axis('off')
+  for k in range(n):
+    b, c = divmod(k, per_row)
+    for r, (im, label) in enumerate(((originals[k], 'original'), (parents[k], 'parent'),
+                                     (fakes[k], 'fake'))):
+      ax = axes[3 * b + r, c]
+      ax.axis('on')
+      _show(ax, im, xlabel=captions[k] if r == 2 else None)
+      if c == 0:
+        ax.set_ylabel(label, fontsize=9)
+  if title:
+    fig.suptitle(title, fontsize=10)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)

@@ -1,0 +1,111 @@
+"""icdjax.attack and icdjax.models: the two architectures really lower the distance."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import icdjax
+from icdjax import attack
+from icdjax import models
+
+TINY = dict(epochs=40)
+
+
+def _count(tree):
+  return sum(x.size for x in jax.tree_util.tree_leaves(tree))
+
+
+@pytest.mark.parametrize('model, real, hashn', [(1, 1_387_124, 1_495_440),
+                                                (2, 856_720, 856_720)])
+def test_parameter_counts_are_pinned(model, real, hashn):
+  state = jax.eval_shape(lambda k: attack.init_state(k, attack.AttackConfig(model=model)),
+                         jax.random.PRNGKey(0))
+  assert (_count(state.real_params), _count(state.hash_params)) == (real, hashn)
+  widths = models.ARCHITECTURES[model]
+  assert widths['real'][-1] == widths['hash'][-1] == 784
+
+
+@pytest.fixture(scope='module')
+def pair(sample_test):
+  images, labels = sample_test
+  i = 0
+  j = int(np.flatnonzero(labels != labels[i])[0])
+  return images[i], images[j]
+
+
+@pytest.mark.parametrize('model', [1, 2])
+def test_short_run_strictly_lowers_distance_and_is_deterministic(model, pair):
+  original, parent = pair
+  config = attack.AttackConfig(model=model, **TINY)
+  start = int(icdjax.hamming_distance(icdjax.average_hash(original), icdjax.average_hash(parent)))
+  key = jax.random.PRNGKey(7)
+  res = attack.attack_jit(key, original, parent, config)
+  chex.assert_shape(res.fake, (28, 28))
+  chex.assert_type(res.fake, jnp.uint8)
+  chex.assert_shape(res.history['hamming_distance'], (config.epochs,))
+  chex.assert_tree_all_finite((res.history['real_loss'], res.history['hash_loss']))
+  assert int(res.hamming_distance) < start
+  # The reported distance is the exact one of the returned 8-bit image.
+  assert int(res.hamming_distance) == int(icdjax.hamming_distance(
+      icdjax.average_hash(original), icdjax.average_hash(np.asarray(res.fake))))
+  again = attack.attack_jit(key, original, parent, config)
+  np.testing.assert_array_equal(np.asarray(again.fake), np.asarray(res.fake))
+  other = attack.attack_jit(jax.random.PRNGKey(8), original, parent, config)
+  assert not np.array_equal(np.asarray(other.fake), np.asarray(res.fake))
+
+
+def test_train_step_is_traced_once(pair):
+  original, parent = pair
+  config = attack.AttackConfig(model=2, epochs=5)
+  target, parent_f = attack.prepare(original, parent)
+
+  @jax.jit
+  @chex.assert_max_traces(n=1)
+  def step(state, epoch):
+    return attack.train_step(state, epoch, target, parent_f, config)
+
+  state = attack.init_state(jax.random.PRNGKey(0), config)
+  for epoch in range(3):
+    state, metrics = step(state, jnp.int32(epoch))
+  chex.assert_tree_all_finite(metrics['real_loss'])
+
+
+def test_vmapped_batch_equals_one_by_one(sample_test):
+  images, labels = sample_test
+  config = attack.AttackConfig(model=2, epochs=8)
+  originals, parents = images[[0, 1]], images[[5, 9]]
+  keys = jax.random.split(jax.random.PRNGKey(3), 2)
+  batch = attack.attack_batch(keys, originals, parents, config)
+  for b in range(2):
+    single = attack.attack_jit(keys[b], originals[b], parents[b], config)
+    np.testing.assert_allclose(np.asarray(batch.fake[b], np.int32),
+                               np.asarray(single.fake, np.int32), atol=1)
+    assert abs(int(batch.hamming_distance[b]) - int(single.hamming_distance)) <= 1
+
+
+def test_real_weight_schedules():
+  lin = attack.real_weight_schedule(attack.AttackConfig(epochs=11))
+  np.testing.assert_allclose([float(lin(e)) for e in (0, 5, 10)], [1.0, 0.5, 0.0], atol=1e-6)
+  for name in attack.SCHEDULES:
+    sched = attack.real_weight_schedule(
+        attack.AttackConfig(epochs=50, schedule=name, final_real_weight=0.1))
+    values = np.array([float(sched(e)) for e in range(50)])
+    assert values[0] == pytest.approx(1.0)
+    assert np.all(np.diff(values) <= 1e-7), name  # never increases
+    if name != 'constant':
+      assert values[-1] == pytest.approx(0.1, rel=1e-3), name
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(model=3), 'model must be 1 or 2'),
+    (dict(epochs=0), 'epochs'),
+    (dict(schedule='step'), 'schedule'),
+    (dict(temperature=0.0), 'temperature'),
+    (dict(features='dct'), 'features'),
+    (dict(dropout_rate=1.0), 'dropout_rate'),
+])
+def test_bad_config_is_refused(kwargs, message):
+  with pytest.raises(ValueError, match=message):
+    attack.AttackConfig(**kwargs)
