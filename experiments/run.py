@@ -40,6 +40,8 @@ _SCHEDULE = flags.DEFINE_enum('schedule', _D.schedule, list(attack.SCHEDULES),
                               "Model 2's Real weight schedule.")
 _FINAL_WEIGHT = flags.DEFINE_float('final_real_weight', _D.final_real_weight,
                                    'Real weight at the last epoch.', lower_bound=0.0)
+_HASH = flags.DEFINE_enum('hash', 'ahash', ['ahash', 'dhash', 'phash', 'whash'],
+                          'The perceptual hash to attack (and judge with).')
 _FEATURES = flags.DEFINE_enum('features', _D.features, ['lanczos', 'block'],
                               'Relaxed-hash features: imagehash\'s resize or the block mean.')
 _REAL_LR = flags.DEFINE_float('real_lr', _D.real_lr, 'Real net learning rate.', lower_bound=0.0)
@@ -61,7 +63,8 @@ def main(argv):
   config = attack.AttackConfig(
       model=int(_MODEL.value), epochs=_EPOCHS.value, schedule=_SCHEDULE.value,
       final_real_weight=_FINAL_WEIGHT.value, features=_FEATURES.value,
-      real_lr=_REAL_LR.value, hash_lr=_HASH_LR.value, margin=_MARGIN.value)
+      real_lr=_REAL_LR.value, hash_lr=_HASH_LR.value, margin=_MARGIN.value,
+      hash_name=_HASH.value)
   workdir = _WORKDIR.value or pathlib.Path('runs') / (
       datetime.datetime.now().strftime('%Y%m%d-%H%M%S') + f'-model{config.model}')
   try:

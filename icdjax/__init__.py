@@ -10,6 +10,9 @@ statistics), ``pipeline`` (one attack end to end), ``plotting``.
 from icdjax.checks import InputError
 from icdjax.hashing import DEFAULT_THRESHOLD
 from icdjax.hashing import average_hash
+from icdjax.hashing import dhash
+from icdjax.hashing import phash
+from icdjax.hashing import whash
 from icdjax.hashing import hamming_distance
 from icdjax.hashing import hash_hex
 from icdjax.hashing import hex_to_bits

@@ -50,6 +50,9 @@ class AttackConfig:
     margin: how far past the mean each bit must be, in [0, 1] pixel units.
     ghost_amplitude: scale of the Hash net's tanh outputs (pixel units).
     ghost_weight: weight of the ghost-energy penalty in the Hash net's loss.
+    final_ghost_weight: the ghost penalty's weight at the last epoch (linear
+      from ghost_weight; None keeps it constant). A rising weight lets the
+      Hash net match the hash first, then fade the ghost to what the bits need.
     ghost_smoothness: weight of the ghost's squared finite differences,
       relative to its energy.
     stroke_weight: extra energy cost of darkening the parent's strokes
@@ -60,6 +63,8 @@ class AttackConfig:
     final_real_weight: Real weight at the last epoch.
     features: 'lanczos' (imagehash's resize) or 'block' (the paper's block mean)
       for the relaxed hash.
+    hash_name: the attacked hash: 'ahash' (the paper's), 'dhash', 'phash' or
+      'whash' (:mod:`icdjax.hashing`), relaxed by :func:`relaxed.image_hash_logits`.
     hash_loss: 'hinge' (:func:`relaxed.hinge_hamming_loss`, the default) or
       'sigmoid' (:func:`relaxed.soft_hamming_loss`, which stalls on bits that
       are wrong by far).
@@ -72,16 +77,18 @@ class AttackConfig:
   epochs: int = 200
   real_lr: float = 2e-3
   hash_lr: float = 5e-4
-  temperature: float = relaxed.DEFAULT_TEMPERATURE
-  margin: float = relaxed.DEFAULT_MARGIN
+  temperature: float = 0.002
+  margin: float = 4.0 / 255.0
   ghost_amplitude: float = 1.0
   ghost_weight: float = 1.0
-  ghost_smoothness: float = 4.0
+  final_ghost_weight: float | None = 3.0
+  ghost_smoothness: float = 16.0
   stroke_weight: float = 0.0
   schedule: str = 'linear'
   initial_real_weight: float = 1.0
   final_real_weight: float = 0.0
   features: str = 'lanczos'
+  hash_name: str = 'ahash'
   hash_loss: str = 'hinge'
   real_on_fake: bool = False
   dropout_rate: float = 0.0
@@ -103,6 +110,8 @@ class AttackConfig:
       errors.append(f'schedule must be one of {SCHEDULES}, got {self.schedule!r}')
     if self.features not in ('lanczos', 'block'):
       errors.append(f"features must be 'lanczos' or 'block', got {self.features!r}")
+    if self.hash_name not in hashing.HASHES:
+      errors.append(f'hash_name must be one of {hashing.HASHES}, got {self.hash_name!r}')
     if self.hash_loss not in ('hinge', 'sigmoid'):
       errors.append(f"hash_loss must be 'hinge' or 'sigmoid', got {self.hash_loss!r}")
     if not 0.0 <= self.dropout_rate < 1.0:
@@ -196,11 +205,18 @@ def synthesize(real_params, hash_params, noise: jnp.ndarray, config: AttackConfi
   return fake.reshape(28, 28), r.reshape(28, 28), ghost.reshape(28, 28)
 
 
-def _losses(real_params, hash_params, noise, key, target_bits, parent, config):
+def ghost_weight_schedule(config: AttackConfig) -> optax.Schedule:
+  """The ghost penalty's weight per epoch: from ghost_weight to final_ghost_weight."""
+  final = config.ghost_weight if config.final_ghost_weight is None else config.final_ghost_weight
+  return optax.linear_schedule(config.ghost_weight, final, max(config.epochs - 1, 1))
+
+
+def _losses(real_params, hash_params, noise, key, target_bits, parent, config,
+            ghost_weight=None):
   fake, r, ghost = synthesize(real_params, hash_params, noise, config, key=key)
-  hash_loss = relaxed.soft_average_hash_loss(
-      fake, target_bits, temperature=config.temperature, margin=config.margin,
-      method=config.features, kind=config.hash_loss)
+  hash_loss = relaxed.image_hash_loss(
+      fake, target_bits, hash_name=config.hash_name, temperature=config.temperature,
+      margin=config.margin, method=config.features, kind=config.hash_loss)
   # Energy and roughness of the ghost: keep it faint and smooth.
   # Darkening the parent's strokes costs more than adding haze elsewhere,
   # so the strokes stay bright and the ghost goes to the background.
@@ -212,7 +228,8 @@ def _losses(real_params, hash_params, noise, key, target_bits, parent, config):
   # real_on_fake it pulls the fake itself towards the parent, fighting the ghost.
   real_image = fake if config.real_on_fake else r
   real_loss = jnp.mean(jnp.square(real_image - parent))
-  return real_loss, hash_loss + config.ghost_weight * ghost_energy, (fake, hash_loss)
+  ghost_weight = config.ghost_weight if ghost_weight is None else ghost_weight
+  return real_loss, hash_loss + ghost_weight * ghost_energy, (fake, hash_loss)
 
 
 def train_step(state: AttackState, epoch: jnp.ndarray, target_bits: jnp.ndarray,
@@ -233,8 +250,9 @@ def train_step(state: AttackState, epoch: jnp.ndarray, target_bits: jnp.ndarray,
   key = jax.random.fold_in(state.key, epoch)
   real_fn = lambda p: _losses(p, state.hash_params, state.noise, key, target_bits,
                               parent, config)[0]
+  ghost_weight = ghost_weight_schedule(config)(epoch)
   hash_fn = lambda p: _losses(state.real_params, p, state.noise, key, target_bits,
-                              parent, config)[1:]
+                              parent, config, ghost_weight)[1:]
   real_loss, real_grads = jax.value_and_grad(real_fn)(state.real_params)
   (hash_obj, (fake, hash_loss)), hash_grads = jax.value_and_grad(
       hash_fn, has_aux=True)(state.hash_params)
@@ -249,7 +267,7 @@ def train_step(state: AttackState, epoch: jnp.ndarray, target_bits: jnp.ndarray,
   metrics = {
       'real_loss': real_loss,
       'hash_loss': hash_loss,
-      'hamming_distance': _distance(fake_u8, target_bits),
+      'hamming_distance': _distance(fake_u8, target_bits, config.hash_name),
       'real_weight': (real_weight_schedule(config)(epoch) if config.model == 2
                       else jnp.float32(1.0)),
   }
@@ -263,14 +281,15 @@ def _to_uint8(x: jnp.ndarray) -> jnp.ndarray:
   return jnp.round(jnp.clip(x, 0.0, 1.0) * 255.0).astype(jnp.uint8)
 
 
-def _distance(fake_u8: jnp.ndarray, target_bits: jnp.ndarray) -> jnp.ndarray:
-  bits = hashing._average_hash(fake_u8, 8, False)  # pylint: disable=protected-access
+def _distance(fake_u8: jnp.ndarray, target_bits: jnp.ndarray,
+              hash_name: str = 'ahash') -> jnp.ndarray:
+  bits = hashing.exact_bits_u8(fake_u8, hash_name)
   return jnp.sum(bits != target_bits, dtype=jnp.int32)
 
 
-def prepare(original: jnp.ndarray, parent: jnp.ndarray):
+def prepare(original: jnp.ndarray, parent: jnp.ndarray, hash_name: str = 'ahash'):
   """``(target_bits bool [64], parent float [28, 28] in [0, 1])`` of uint8 digits."""
-  target_bits = hashing._average_hash(jnp.asarray(original), 8, False)  # pylint: disable=protected-access
+  target_bits = hashing.exact_bits_u8(jnp.asarray(original), hash_name)
   return target_bits, jnp.asarray(parent, jnp.float32) / 255.0
 
 
@@ -291,7 +310,7 @@ def finish(state: AttackState, target_bits: jnp.ndarray, config: AttackConfig):
   """The final fake (uint8 ``[28, 28]``) and its exact distance."""
   fake, _, _ = synthesize(state.real_params, state.hash_params, state.noise, config)
   fake_u8 = _to_uint8(fake)
-  return fake_u8, _distance(fake_u8, target_bits)
+  return fake_u8, _distance(fake_u8, target_bits, config.hash_name)
 
 
 def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
@@ -309,7 +328,7 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   Returns:
     An :class:`AttackResult` (the fake as uint8, its exact distance, history).
   """
-  target_bits, parent_f = prepare(original, parent)
+  target_bits, parent_f = prepare(original, parent, config.hash_name)
   state, history = run_epochs(init_state(key, config), target_bits, parent_f, 0,
                               config.epochs, config)
   fake_u8, distance = finish(state, target_bits, config)

@@ -4,7 +4,8 @@ Used to say whether a fake reads as the parent's digit. A plain raw-pixel
 classifier is easily swayed by the faint smooth ghost that matching an 8x8
 average hash forces into the fake, far more than a person is; so it is
 trained with augmentations a person shrugs off: a faint smooth background,
-lower stroke contrast, small shifts and sparse speckles.
+a faint blurred (8x8) ghost of another digit, lower stroke contrast, small
+shifts and sparse speckles.
 
 Weights ship with the package (``icdjax/weights/digit_cnn.msgpack``, float16),
 made by ``python -m experiments.train_classifier``.
@@ -30,7 +31,8 @@ WEIGHTS_PATH = pathlib.Path(__file__).resolve().parent / 'weights' / 'digit_cnn.
 def augment(key: jax.Array, images: jnp.ndarray) -> jnp.ndarray:
   """Person-neutral corruptions of float digits ``[B, 28, 28]`` in [0, 1]."""
   b = images.shape[0]
-  k_shift, k_contrast, k_bg, k_amp, k_speck, k_mask, k_which = jax.random.split(key, 7)
+  (k_shift, k_contrast, k_bg, k_amp, k_speck, k_mask, k_which, k_ghost,
+   k_use) = jax.random.split(key, 9)
   # Small shifts (up to 2 pixels), by rolling a zero-padded copy.
   shifts = jax.random.randint(k_shift, (b, 2), -2, 3)
   padded = jnp.pad(images, ((0, 0), (2, 2), (2, 2)))
@@ -44,6 +46,13 @@ def augment(key: jax.Array, images: jnp.ndarray) -> jnp.ndarray:
   field = jax.image.resize(field, (b, 28, 28), 'cubic')
   amp = jax.random.uniform(k_amp, (b, 1, 1), minval=0.0, maxval=0.45)
   x = x + amp * field
+  # A faint coarse ghost of another digit of the batch: its 8x8 block average,
+  # smoothly upsampled, added or subtracted. A person reads through such a
+  # blurred layer; a raw-pixel classifier learns to as well.
+  other = jnp.roll(images, 1, axis=0)
+  coarse = jax.image.resize(jax.image.resize(other, (b, 8, 8), 'linear'), (b, 28, 28), 'cubic')
+  ghost_amp = jax.random.uniform(k_ghost, (b, 1, 1), minval=-0.35, maxval=0.45)
+  x = x + ghost_amp * coarse * jax.random.bernoulli(k_use, 0.6, (b, 1, 1))
   # Sparse speckles.
   speck = jax.random.bernoulli(k_mask, 0.02, (b, 28, 28)) * jax.random.uniform(
       k_speck, (b, 28, 28))

@@ -69,6 +69,87 @@ def average_hash(images, hash_size: int = 8) -> jnp.ndarray:
   return _average_hash(jnp.asarray(images), hash_size, is_rgb)
 
 
+@functools.partial(jax.jit, static_argnames=('hash_size', 'is_rgb'))
+def _dhash(images: jnp.ndarray, hash_size: int, is_rgb: bool) -> jnp.ndarray:
+  small = resampling.resize_exact(_grey(images, is_rgb), hash_size, hash_size + 1)
+  diff = small[..., :, 1:] > small[..., :, :-1]
+  return diff.reshape(diff.shape[:-2] + (hash_size * hash_size,))
+
+
+def dhash(images, hash_size: int = 8) -> jnp.ndarray:
+  """imagehash's ``dhash``, bit for bit: resize to (hash_size+1) x hash_size,
+  bit = pixel right of it brighter, row-major. bool ``[..., hash_size**2]``."""
+  _check_hash_size(hash_size)
+  is_rgb = checks.check_uint8_images(images)
+  return _dhash(jnp.asarray(images), hash_size, is_rgb)
+
+
+def _dct_matrix(n: int, k: int) -> np.ndarray:
+  """Unnormalised DCT-II rows ``[k, n]``: ``2 cos(pi j (2i + 1) / (2 n))`` (scipy's)."""
+  j = np.arange(k)[:, None]
+  i = np.arange(n)[None, :]
+  return 2.0 * np.cos(np.pi * j * (2 * i + 1) / (2 * n))
+
+
+@functools.partial(jax.jit, static_argnames=('hash_size', 'highfreq_factor', 'is_rgb'))
+def _phash(images, hash_size: int, highfreq_factor: int, is_rgb: bool) -> jnp.ndarray:
+  n = hash_size * highfreq_factor
+  small = resampling.resize_exact(_grey(images, is_rgb), n, n).astype(jnp.float32)
+  c = jnp.asarray(_dct_matrix(n, hash_size), jnp.float32)
+  hp = jax.lax.Precision.HIGHEST
+  low = jnp.einsum('ai,...ij,bj->...ab', c, small, c, precision=hp)
+  flat = low.reshape(low.shape[:-2] + (hash_size * hash_size,))
+  return flat > jnp.median(flat, axis=-1, keepdims=True)
+
+
+def phash(images, hash_size: int = 8, highfreq_factor: int = 4) -> jnp.ndarray:
+  """imagehash's ``phash``: resize to 4*hash_size square, 2-D DCT-II, top-left
+  hash_size x hash_size block, bit = coefficient > median. bool ``[..., n]``.
+
+  The DCT runs in float32 (imagehash: float64 through FFTs); a coefficient
+  within float32 rounding of the median can fall on either side in the two.
+  See BUILD_NOTES.md for how often that happens on real digits.
+  """
+  _check_hash_size(hash_size)
+  is_rgb = checks.check_uint8_images(images)
+  return _phash(jnp.asarray(images), hash_size, highfreq_factor, is_rgb)
+
+
+@functools.partial(jax.jit, static_argnames=('hash_size', 'scale', 'is_rgb'))
+def _whash(images, hash_size: int, scale: int, is_rgb: bool) -> jnp.ndarray:
+  small = resampling.resize_exact(_grey(images, is_rgb), scale, scale)
+  f = scale // hash_size
+  # Haar LL after log2(f) levels is the f x f block sum / f; removing the
+  # lowest band first subtracts the mean, which shifts every LL coefficient and
+  # its median alike. So bit = block sum > median of block sums, in integers:
+  # 2 * sum > (the two middle sums added).
+  blocks = small.reshape(small.shape[:-2] + (hash_size, f, hash_size, f)).sum(axis=(-3, -1))
+  flat = blocks.reshape(blocks.shape[:-2] + (hash_size * hash_size,))
+  srt = jnp.sort(flat, axis=-1)
+  m = hash_size * hash_size
+  twice_median = srt[..., (m - 1) // 2] + srt[..., m // 2]
+  return 2 * flat > twice_median[..., None]
+
+
+def whash(images, hash_size: int = 8) -> jnp.ndarray:
+  """imagehash's ``whash`` (Haar, lowest band removed, default image_scale).
+
+  bool ``[..., hash_size**2]``. hash_size must be a power of 2 no larger than
+  the image scale (the largest power of 2 not above the shorter side, at least
+  hash_size). Computed exactly in integers; imagehash computes the same
+  quantity through float64 wavelet transforms, so where two block sums tie
+  with the median its rounding can decide the bit (BUILD_NOTES.md).
+  """
+  _check_hash_size(hash_size)
+  if hash_size & (hash_size - 1):
+    raise checks.InputError(f'whash: hash_size must be a power of 2, got {hash_size}')
+  is_rgb = checks.check_uint8_images(images)
+  shape = np.shape(images)
+  h, w = (shape[-3], shape[-2]) if is_rgb else (shape[-2], shape[-1])
+  scale = max(2 ** int(np.log2(min(h, w))), hash_size)
+  return _whash(jnp.asarray(images), hash_size, scale, is_rgb)
+
+
 def _check_hash_size(hash_size: int) -> None:
   if not isinstance(hash_size, (int, np.integer)) or hash_size < 2:
     raise checks.InputError(f'hash_size must be an integer >= 2, got {hash_size!r}')
@@ -126,3 +207,23 @@ def to_uint8(images) -> jnp.ndarray:
   images = jnp.asarray(images)
   checks.check_float_images(images)
   return jnp.round(jnp.clip(images, 0.0, 1.0) * 255.0).astype(jnp.uint8)
+
+
+HASHES = ('ahash', 'dhash', 'phash', 'whash')
+
+
+def exact_bits_u8(image_u8: jnp.ndarray, hash_name: str = 'ahash') -> jnp.ndarray:
+  """The exact hash of grey uint8 ``[..., 28, 28]`` images, traceable (no checks).
+
+  For use inside jitted attack code; the public functions above check input.
+  """
+  if hash_name == 'ahash':
+    return _average_hash(image_u8, 8, False)
+  if hash_name == 'dhash':
+    return _dhash(image_u8, 8, False)
+  if hash_name == 'phash':
+    return _phash(image_u8, 8, 4, False)
+  if hash_name == 'whash':
+    h, w = image_u8.shape[-2], image_u8.shape[-1]
+    return _whash(image_u8, 8, max(2 ** int(np.log2(min(h, w))), 8), False)
+  raise ValueError(f'hash must be one of {HASHES}, got {hash_name!r}')

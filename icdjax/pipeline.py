@@ -39,10 +39,14 @@ def save_png(path, image: np.ndarray) -> None:
   Image.fromarray(np.asarray(image, np.uint8), mode='L').save(path)
 
 
-def imagehash_distance(path_a, path_b) -> tuple[int, str, str]:
-  """imagehash's aHash distance between two image files, and their hex hashes."""
-  ha = imagehash.average_hash(Image.open(path_a))
-  hb = imagehash.average_hash(Image.open(path_b))
+IMAGEHASH_FUNCTIONS = {'ahash': 'average_hash', 'dhash': 'dhash', 'phash': 'phash',
+                       'whash': 'whash'}
+
+
+def imagehash_distance(path_a, path_b, hash_name: str = 'ahash') -> tuple[int, str, str]:
+  """imagehash's distance between two image files, and their hex hashes."""
+  fn = getattr(imagehash, IMAGEHASH_FUNCTIONS[hash_name])
+  ha, hb = fn(Image.open(path_a)), fn(Image.open(path_b))
   return int(ha - hb), str(ha), str(hb)
 
 
@@ -73,7 +77,8 @@ def run_single(images: np.ndarray, labels: np.ndarray, original_index: int,
   original, parent = images[original_index], images[parent_index]
 
   start = time.perf_counter()
-  target_bits, parent_f = jax.jit(attack.prepare)(original, parent)
+  target_bits, parent_f = jax.jit(attack.prepare, static_argnums=2)(original, parent,
+                                                                    config.hash_name)
   state = jax.jit(attack.init_state, static_argnums=1)(jax.random.PRNGKey(seed), config)
   run = jax.jit(attack.run_epochs, static_argnums=(4, 5))
   chunks = []
@@ -93,14 +98,15 @@ def run_single(images: np.ndarray, labels: np.ndarray, original_index: int,
   paths = {name: workdir / f'{name}.png' for name in ('original', 'parent', 'fake')}
   for name, im in (('original', original), ('parent', parent), ('fake', fake)):
     save_png(paths[name], im)
-  ih_distance, original_hex, fake_hex = imagehash_distance(paths['original'], paths['fake'])
-  parent_bits = hashing.average_hash(parent)
+  ih_distance, original_hex, fake_hex = imagehash_distance(paths['original'], paths['fake'],
+                                                          config.hash_name)
+  parent_bits = hashing.exact_bits_u8(jnp.asarray(parent), config.hash_name)
   start_distance = int(hashing.hamming_distance(parent_bits, target_bits))
   fake_label = int(classifier.predict(fake))
   corr_parent, corr_original = float(correlation(fake, parent)), float(correlation(fake, original))
 
   summary = {
-      'model': config.model, 'epochs': config.epochs, 'seed': seed,
+      'model': config.model, 'hash': config.hash_name, 'epochs': config.epochs, 'seed': seed,
       'original_index': int(original_index), 'parent_index': int(parent_index),
       'original_label': int(labels[original_index]), 'parent_label': int(labels[parent_index]),
       'original_hash': original_hex, 'fake_hash': fake_hex,

@@ -124,3 +124,22 @@ def pair_grid(path, originals, parents, fakes, captions, title=None, per_row=10)
   fig.tight_layout()
   fig.savefig(path, dpi=100)
   plt.close(fig)
+
+
+def success_vs_threshold(path, thresholds, success_rate, clean_false_copy_rate, title=None):
+  """The attack's success rate against the threshold, beside the ICD's clean false-copy rate."""
+  fig, ax = plt.subplots(figsize=(7, 4))
+  ax.plot(thresholds, success_rate, label='attack success (fake judged a copy)', color='C3')
+  ax.plot(thresholds, clean_false_copy_rate, label='ICD false-copy rate, clean different digits',
+          color='k', ls='--')
+  ax.set_xlabel('threshold (copy when distance <= threshold)')
+  ax.set_ylabel('rate')
+  ax.set_xlim(0, 64)
+  ax.set_ylim(0, 1.01)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  if title:
+    ax.set_title(title, fontsize=10)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)

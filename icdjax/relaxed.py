@@ -1,4 +1,4 @@
-"""Differentiable surrogates of the average hash and the soft Hamming loss.
+"""Differentiable surrogates of the perceptual hashes and the soft Hamming loss.
 
 The exact hash (:mod:`icdjax.hashing`) is a step function of the pixels. Here
 each step is relaxed: images are float ``[..., H, W]`` in [0, 1]; the block
@@ -81,9 +81,7 @@ def soft_hamming_loss(features: jnp.ndarray, target_bits: jnp.ndarray, *,
     temperature: > 0, in feature units.
     margin: >= 0, how far past the mean a bit must be to count as safe.
   """
-  signs = 2.0 * jnp.asarray(target_bits, features.dtype) - 1.0
-  return jnp.sum(jax.nn.sigmoid(-(signs * hash_logits(features) - margin) / temperature),
-                 axis=-1)
+  return _loss_from_logits(hash_logits(features), target_bits, temperature, margin, 'sigmoid')
 
 
 def hinge_hamming_loss(features: jnp.ndarray, target_bits: jnp.ndarray, *,
@@ -98,21 +96,90 @@ def hinge_hamming_loss(features: jnp.ndarray, target_bits: jnp.ndarray, *,
   far still has a full gradient, so optimisation never stalls on it. It tends
   to ``sum(max(0, margin - s * logit))`` as the temperature falls.
   """
-  signs = 2.0 * jnp.asarray(target_bits, features.dtype) - 1.0
-  z = (signs * hash_logits(features) - margin) / temperature
-  return temperature * jnp.sum(jax.nn.softplus(-z), axis=-1)
+  return _loss_from_logits(hash_logits(features), target_bits, temperature, margin, 'hinge')
 
 
 def soft_average_hash_loss(images: jnp.ndarray, target_bits: jnp.ndarray, *,
                            temperature: float = DEFAULT_TEMPERATURE,
                            margin: float = DEFAULT_MARGIN,
                            method: str = 'lanczos', kind: str = 'hinge') -> jnp.ndarray:
-  """The hash loss of float images ``[..., H, W]`` to target bits.
+  """The aHash loss of float images ``[..., H, W]`` to target bits.
 
   ``kind='hinge'`` is :func:`hinge_hamming_loss`, ``'sigmoid'`` is
   :func:`soft_hamming_loss`.
   """
+  return image_hash_loss(images, target_bits, hash_name='ahash', temperature=temperature,
+                         margin=margin, method=method, kind=kind)
+
+
+HASHES = ('ahash', 'dhash', 'phash', 'whash')
+
+
+def _dct_rows(n: int, k: int) -> jnp.ndarray:
+  j = jnp.arange(k)[:, None]
+  i = jnp.arange(n)[None, :]
+  return 2.0 * jnp.cos(jnp.pi * j * (2 * i + 1) / (2 * n))
+
+
+def image_hash_logits(images: jnp.ndarray, *, hash_name: str = 'ahash', hash_size: int = 8,
+                      method: str = 'lanczos') -> jnp.ndarray:
+  """Relaxed bit logits ``[..., hash_size**2]`` of float images in [0, 1]: bit = logit > 0.
+
+  Each is the relaxed version of the exact hash of the same name in
+  :mod:`icdjax.hashing`, in grey-level-like units (so one ``margin`` and
+  ``temperature`` serve all):
+
+  * ``ahash``: block feature minus the mean feature.
+  * ``dhash``: resize to (hash_size+1) x hash_size; right pixel minus left.
+  * ``phash``: resize to 4*hash_size square; top-left DCT-II coefficients
+    minus their median, divided by 8*hash_size (the DCT's gain).
+  * ``whash``: resize to the image scale; block means minus their median
+    (imagehash's Haar LL band after the lowest band is removed is a shifted,
+    scaled block mean).
+  """
+  if hash_name not in HASHES:
+    raise ValueError(f'hash must be one of {HASHES}, got {hash_name!r}')
+  clip = (0.0, 1.0)
+  if hash_name == 'ahash':
+    return hash_logits(block_features(images, hash_size=hash_size, method=method))
+  if hash_name == 'dhash':
+    small = resampling.resize_float(images, hash_size, hash_size + 1, clip=clip)
+    diff = small[..., :, 1:] - small[..., :, :-1]
+    return diff.reshape(diff.shape[:-2] + (hash_size * hash_size,))
+  if hash_name == 'phash':
+    n = 4 * hash_size
+    small = resampling.resize_float(images, n, n, clip=clip)
+    c = _dct_rows(n, hash_size).astype(images.dtype)
+    low = jnp.einsum('ai,...ij,bj->...ab', c, small, c) / (2.0 * n)
+    flat = low.reshape(low.shape[:-2] + (hash_size * hash_size,))
+    return flat - jnp.median(flat, axis=-1, keepdims=True)
+  h, w = images.shape[-2], images.shape[-1]
+  scale = max(2 ** (min(h, w).bit_length() - 1), hash_size)
+  f = scale // hash_size
+  small = resampling.resize_float(images, scale, scale, clip=clip)
+  blocks = small.reshape(small.shape[:-2] + (hash_size, f, hash_size, f)).mean(axis=(-3, -1))
+  flat = blocks.reshape(blocks.shape[:-2] + (hash_size * hash_size,))
+  return flat - jnp.median(flat, axis=-1, keepdims=True)
+
+
+def _loss_from_logits(logits, target_bits, temperature, margin, kind):
+  signs = 2.0 * jnp.asarray(target_bits, logits.dtype) - 1.0
+  z = (signs * logits - margin) / temperature
+  if kind == 'hinge':
+    return temperature * jnp.sum(jax.nn.softplus(-z), axis=-1)
+  if kind == 'sigmoid':
+    return jnp.sum(jax.nn.sigmoid(-z), axis=-1)
+  raise ValueError(f"kind must be 'hinge' or 'sigmoid', got {kind!r}")
+
+
+def image_hash_loss(images: jnp.ndarray, target_bits: jnp.ndarray, *, hash_name: str = 'ahash',
+                    temperature: float = DEFAULT_TEMPERATURE, margin: float = DEFAULT_MARGIN,
+                    method: str = 'lanczos', kind: str = 'hinge') -> jnp.ndarray:
+  """Hash loss ``[...]`` of float images ``[..., H, W]`` in [0, 1] to target bits.
+
+  ``kind='hinge'``: the smooth hinge of :func:`hinge_hamming_loss`;
+  ``'sigmoid'``: the soft Hamming distance of :func:`soft_hamming_loss`.
+  """
   hash_size = int(round(target_bits.shape[-1] ** 0.5))
-  feats = block_features(images, hash_size=hash_size, method=method)
-  fn = {'sigmoid': soft_hamming_loss, 'hinge': hinge_hamming_loss}[kind]
-  return fn(feats, target_bits, temperature=temperature, margin=margin)
+  logits = image_hash_logits(images, hash_name=hash_name, hash_size=hash_size, method=method)
+  return _loss_from_logits(logits, target_bits, temperature, margin, kind)

@@ -109,3 +109,23 @@ def test_real_weight_schedules():
 def test_bad_config_is_refused(kwargs, message):
   with pytest.raises(ValueError, match=message):
     attack.AttackConfig(**kwargs)
+
+
+def test_ghost_weight_schedule_rises_linearly():
+  sched = attack.ghost_weight_schedule(attack.AttackConfig(epochs=11, ghost_weight=1.0,
+                                                           final_ghost_weight=3.0))
+  np.testing.assert_allclose([float(sched(e)) for e in (0, 5, 10)], [1.0, 2.0, 3.0], rtol=1e-6)
+  const = attack.ghost_weight_schedule(attack.AttackConfig(final_ghost_weight=None))
+  assert float(const(0)) == float(const(199)) == 1.0
+
+
+@pytest.mark.parametrize('hash_name', ['dhash', 'phash'])
+def test_other_hashes_short_run_lowers_their_distance(hash_name, pair):
+  original, parent = pair
+  config = attack.AttackConfig(model=2, epochs=40, hash_name=hash_name)
+  exact = {'dhash': icdjax.dhash, 'phash': icdjax.phash}[hash_name]
+  start = int(icdjax.hamming_distance(exact(original), exact(parent)))
+  res = attack.attack_jit(jax.random.PRNGKey(0), original, parent, config)
+  assert int(res.hamming_distance) < start
+  assert int(res.hamming_distance) == int(icdjax.hamming_distance(
+      exact(original), exact(np.asarray(res.fake))))

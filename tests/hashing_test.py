@@ -119,3 +119,42 @@ def test_to_uint8_rejects_nan_and_out_of_range():
   with pytest.raises(icdjax.InputError, match='out of range'):
     icdjax.to_uint8(jnp.full((4, 4), 1.5))
   np.testing.assert_array_equal(icdjax.to_uint8(jnp.array([[0.0, 1.0]])), [[0, 255]])
+
+
+@pytest.mark.parametrize('name', ['dhash', 'phash'])
+def test_dhash_phash_equal_imagehash_on_shipped_digits_and_odd_sizes(name, sample_test, rng):
+  ours_fn, ref_fn = getattr(icdjax, name), getattr(imagehash, name)
+  images, _ = sample_test
+  ref = np.stack([ref_fn(Image.fromarray(im)).hash.flatten() for im in images])
+  np.testing.assert_array_equal(np.asarray(ours_fn(images)), ref)
+  for _ in range(20):
+    h, w = (int(v) for v in rng.integers(9, 70, 2))
+    shape = (h, w, 3) if rng.random() < 0.5 else (h, w)
+    img = rng.integers(0, 256, shape, dtype=np.uint8)
+    np.testing.assert_array_equal(np.asarray(ours_fn(img)),
+                                  ref_fn(Image.fromarray(img)).hash.flatten(),
+                                  err_msg=f'{name} {shape}')
+
+
+def test_whash_equals_imagehash_except_on_exact_median_ties(sample_test):
+  # imagehash computes whash through float64 Haar transforms; blocks whose
+  # exact block sum equals the median are decided by its rounding noise there
+  # (1e-16), and exactly (not greater) here. Every other bit must agree.
+  images, _ = sample_test
+  ours = np.asarray(icdjax.whash(images))
+  ref = np.stack([imagehash.whash(Image.fromarray(im)).hash.flatten() for im in images])
+  small = np.stack([np.asarray(Image.fromarray(im).resize((16, 16), Image.LANCZOS), np.int64)
+                    for im in images])
+  sums = small.reshape(-1, 8, 2, 8, 2).sum((2, 4)).reshape(-1, 64)
+  srt = np.sort(sums, 1)
+  tie = 2 * sums == (srt[:, 31] + srt[:, 32])[:, None]
+  np.testing.assert_array_equal(ours[~tie], ref[~tie])
+  assert not ours[tie].any()  # ties resolve to 0: a tie is not greater than the median
+  # Images with no tie at the median agree completely.
+  clean = ~tie.any(1)
+  np.testing.assert_array_equal(ours[clean], ref[clean])
+
+
+def test_whash_rejects_non_power_of_two():
+  with pytest.raises(icdjax.InputError, match='power of 2'):
+    icdjax.whash(np.zeros((28, 28), np.uint8), 6)

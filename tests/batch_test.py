@@ -1,0 +1,162 @@
+"""icdjax.batch: sharded equals one device, resume equals uninterrupted, bad pairs refused."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from icdjax import attack
+from icdjax import batch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = attack.AttackConfig(model=2, epochs=6)
+
+
+def _pairs(labels, n=6):
+  out, i = [], 0
+  while len(out) < n:
+    j = i + 1
+    while labels[j] == labels[i]:
+      j += 1
+    out.append((i, j))
+    i += 3
+  return np.array(out)
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, sample_test):
+  images, labels = sample_test
+  pairs = _pairs(labels)
+  full = batch.run_batch(images, labels, pairs, CONFIG, seed=1, chunk_size=2,
+                         workdir=tmp_path / 'full', progress=False, log=lambda _: None)
+  part = tmp_path / 'part'
+  assert batch.run_batch(images, labels, pairs, CONFIG, seed=1, chunk_size=2, workdir=part,
+                         max_chunks=1, progress=False, log=lambda _: None) is None
+  assert sorted(p.name for p in (part / 'chunks').iterdir()) == ['chunk-00000.npz']
+  # A half-written chunk left by a kill -9 is a temporary file: ignored.
+  (part / 'chunks' / 'chunk-00001.npz.tmp-999').write_bytes(b'partial')
+  # A corrupt chunk is recomputed, not trusted.
+  (part / 'chunks' / 'chunk-00002.npz').write_bytes(b'corrupt')
+  with pytest.raises(FileExistsError, match='resume'):
+    batch.run_batch(images, labels, pairs, CONFIG, seed=1, chunk_size=2, workdir=part,
+                    progress=False)
+  logs = []
+  resumed = batch.run_batch(images, labels, pairs, CONFIG, seed=1, chunk_size=2, workdir=part,
+                            resume=True, progress=False, log=logs.append)
+  assert logs == ['resuming: 1 of 3 chunks already done']
+  for key in batch.RESULT_KEYS:
+    np.testing.assert_array_equal(resumed[key], full[key], err_msg=key)
+  with np.load(part / 'results.npz') as z:
+    np.testing.assert_array_equal(z['fake'], full['fake'])
+  assert resumed['fake'].shape == (6, 28, 28) and resumed['fake'].dtype == np.uint8
+  np.testing.assert_array_equal(resumed['hamming_distance'], resumed['imagehash_hamming_distance'])
+  # Resuming with other settings is refused.
+  with pytest.raises(ValueError, match='other pairs or settings'):
+    batch.run_batch(images, labels, pairs, CONFIG, seed=2, chunk_size=2, workdir=part,
+                    resume=True, progress=False)
+  summary = batch.summarize(resumed, attacks_per_second=1.0)
+  assert summary['pairs'] == 6 and set(summary['success_rate']) == {'0', '2', '5', '10', '15'}
+
+
+def test_results_do_not_depend_on_chunking_or_process_split(tmp_path, sample_test):
+  images, labels = sample_test
+  pairs = _pairs(labels, 4)
+  a = batch.run_batch(images, labels, pairs, CONFIG, seed=3, chunk_size=4,
+                      workdir=tmp_path / 'a', progress=False)
+  # Two "processes" sharing the work: each does every other chunk of 1.
+  b_dir = tmp_path / 'b'
+  assert batch.run_batch(images, labels, pairs, CONFIG, seed=3, chunk_size=1, workdir=b_dir,
+                         process_index=1, process_count=2, progress=False) is None
+  b = batch.run_batch(images, labels, pairs, CONFIG, seed=3, chunk_size=1, workdir=b_dir,
+                      resume=True, process_index=0, process_count=2, progress=False)
+  np.testing.assert_array_equal(a['hamming_distance'], b['hamming_distance'])
+  assert np.abs(a['fake'].astype(int) - b['fake'].astype(int)).max() <= 1
+
+
+def test_sharded_over_4_cpu_devices_equals_one_device(tmp_path):
+  script = f"""
+import json, sys
+import jax, numpy as np
+from icdjax import attack, batch, data
+images, labels = data.load('test')
+pairs = np.array([[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [10, 11], [12, 13], [14, 15]])
+pairs = pairs[labels[pairs[:, 0]] != labels[pairs[:, 1]]][:4]
+cfg = attack.AttackConfig(model=2, epochs=6)
+assert jax.device_count() == 4, jax.devices()
+many = batch.run_batch(images, labels, pairs, cfg, seed=5, chunk_size=4,
+                       workdir=sys.argv[1] + '/many', progress=False)
+one = batch.run_batch(images, labels, pairs, cfg, seed=5, chunk_size=4,
+                      workdir=sys.argv[1] + '/one', devices=jax.devices()[:1], progress=False)
+print(json.dumps({{'dist_equal': bool(np.array_equal(many['hamming_distance'], one['hamming_distance'])),
+                  'max_pixel_diff': int(np.abs(many['fake'].astype(int) - one['fake'].astype(int)).max()),
+                  'n': len(pairs)}}))
+"""
+  env = dict(os.environ, XLA_FLAGS='--xla_force_host_platform_device_count=4',
+             JAX_PLATFORMS='cpu')
+  proc = subprocess.run([sys.executable, '-c', script, str(tmp_path)], cwd=ROOT, env=env,
+                        capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  out = json.loads(proc.stdout.strip().splitlines()[-1])
+  assert out['n'] == 4 and out['dist_equal']
+  assert out['max_pixel_diff'] <= 1
+
+
+def test_chunk_size_must_fit_the_devices(tmp_path, sample_test):
+  images, labels = sample_test
+  with pytest.raises(ValueError, match='multiple'):
+    batch.run_batch(images, labels, _pairs(labels, 2), CONFIG, seed=0, chunk_size=0,
+                    workdir=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize('text, message', [
+    ('1,2\n', 'header'),
+    ('', 'header'),
+    ('original_index,parent_index\n', 'no pairs'),
+    ('original_index,parent_index\n0,x\n', 'line 2: expected two integers'),
+    ('original_index,parent_index\n0,1,2\n', 'line 2'),
+    ('original_index,parent_index\n0,5000\n', 'out of range'),
+    ('original_index,parent_index\n-1,3\n', 'out of range'),
+    ('original_index,parent_index\n4,4\n', 'both original and parent'),
+])
+def test_bad_pairs_files(tmp_path, sample_test, text, message):
+  path = tmp_path / 'pairs.csv'
+  path.write_text(text)
+  with pytest.raises(batch.PairsError, match=message):
+    batch.read_pairs_csv(path, sample_test[1])
+
+
+def test_same_label_pairs_refused_unless_allowed(tmp_path, sample_test):
+  labels = sample_test[1]
+  i, j = np.flatnonzero(labels == labels[0])[:2]
+  path = tmp_path / 'pairs.csv'
+  path.write_text(f'original_index,parent_index\n{i},{j}\n')
+  with pytest.raises(batch.PairsError, match='same-digit'):
+    batch.read_pairs_csv(path, labels)
+  np.testing.assert_array_equal(batch.read_pairs_csv(path, labels, allow_same_label=True),
+                                [[i, j]])
+  with pytest.raises(batch.PairsError, match='not found'):
+    batch.read_pairs_csv(tmp_path / 'none.csv', labels)
+
+
+def test_pair_keys_are_per_pair():
+  k = batch.pair_keys(0, np.array([0, 1, 1]))
+  assert not np.array_equal(k[0], k[1]) and np.array_equal(k[1], k[2])
+  np.testing.assert_array_equal(batch.pair_keys(0, np.array([1]))[0], k[1])
+
+
+def test_batch_main_smoke(tmp_path):
+  env = dict(os.environ, JAX_PLATFORMS='cpu')
+  pairs = tmp_path / 'pairs.csv'
+  pairs.write_text('original_index,parent_index\n0,1\n2,3\n')
+  proc = subprocess.run([sys.executable, '-m', 'experiments.batch', '--model=1', '--epochs=5',
+                         f'--pairs={pairs}', '--chunk_size=2', f'--workdir={tmp_path / "w"}'],
+                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  for name in ('results.npz', 'summary.json', 'success_vs_threshold.png', 'grid.png'):
+    assert (tmp_path / 'w' / name).is_file(), name
+  summary = json.loads((tmp_path / 'w' / 'summary.json').read_text())
+  assert summary['pairs'] == 2 and 'jax' in summary['versions']
+  assert 'attacks/s' in proc.stderr
