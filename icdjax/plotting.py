@@ -59,12 +59,19 @@ def threshold_curves(path, thresholds, true_copy_rate, false_copy_rate, marks=(1
     ax.plot(thresholds, attack_rate, label='attack success rate')
   for m in marks:
     ax.axvline(m, color='grey', ls=':', lw=1)
+  _finish_rate_plot(fig, ax, path)
+
+
+def _finish_rate_plot(fig, ax, path, title=None):
+  """Axes of a rate-against-threshold plot; saves and closes the figure."""
   ax.set_xlabel('threshold (copy when distance <= threshold)')
   ax.set_ylabel('rate')
   ax.set_xlim(0, 64)
   ax.set_ylim(0, 1.01)
   ax.grid(alpha=0.3)
   ax.legend(fontsize=8)
+  if title:
+    ax.set_title(title, fontsize=10)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
@@ -132,14 +139,4 @@ def success_vs_threshold(path, thresholds, success_rate, clean_false_copy_rate, 
   ax.plot(thresholds, success_rate, label='attack success (fake judged a copy)', color='C3')
   ax.plot(thresholds, clean_false_copy_rate, label='ICD false-copy rate, clean different digits',
           color='k', ls='--')
-  ax.set_xlabel('threshold (copy when distance <= threshold)')
-  ax.set_ylabel('rate')
-  ax.set_xlim(0, 64)
-  ax.set_ylim(0, 1.01)
-  ax.grid(alpha=0.3)
-  ax.legend(fontsize=8)
-  if title:
-    ax.set_title(title, fontsize=10)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _finish_rate_plot(fig, ax, path, title)
