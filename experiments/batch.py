@@ -1,7 +1,7 @@
 """Batch attacks on many pairs: vmapped, sharded over devices, resumable.
 
   python -m experiments.batch --model=2 --num_pairs=1000 \
-      --data_dir=../shared/data/mnist --split=test --workdir=runs/batch-model2
+      --data_dir=/path/to/mnist --split=test --workdir=runs/batch-model2
   python -m experiments.batch --model=1 --pairs=pairs.csv --workdir=runs/b1 --resume
 
 Writes results.npz, summary.json, success_vs_threshold.png and grid.png to

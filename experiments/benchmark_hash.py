@@ -1,6 +1,6 @@
 """Batched aHash speed against imagehash, per image, measured in one run.
 
-  python -m experiments.benchmark_hash --data_dir=../shared/data/mnist --n=10000
+  python -m experiments.benchmark_hash --data_dir=/path/to/mnist --n=10000
 
 Also checks that every hash agrees with imagehash's. With several JAX devices
 (on a CPU: XLA_FLAGS=--xla_force_host_platform_device_count=2, one per core)

@@ -1,7 +1,7 @@
 """Runs experiments.run's attack on many random pairs and tabulates the results.
 
   python -m experiments.evaluate --model=2 --num_pairs=20 \
-      --data_dir=../shared/data/mnist --split=test --workdir=runs/eval-model2
+      --data_dir=/path/to/mnist --split=test --workdir=runs/eval-model2
 
 Each pair gets its own folder with the outputs of experiments.run; the
 workdir gets pairs.csv (one row per pair) and summary.json (the counts).

@@ -1,7 +1,7 @@
 """The ICD on real digits: the paper's Figure 2, then the whole split.
 
   python -m experiments.icd_demo                       # shipped sample
-  python -m experiments.icd_demo --data_dir=../shared/data/mnist --split=test
+  python -m experiments.icd_demo --data_dir=/path/to/mnist --split=test
 
 Writes to --out: figure2.png (original, blurred, contrast-changed and rotated
 copies, a different digit, each with its distance and verdict),

@@ -1,6 +1,6 @@
 """Builds the real-MNIST sample shipped in icdjax/sample from full IDX files.
 
-  python -m experiments.make_sample --data_dir=../shared/data/mnist
+  python -m experiments.make_sample --data_dir=/path/to/mnist
 
 Takes the first --per_class digits of each class, in file order: 'train' from
 the training file (train or train5k), 'test' from the t10k test file.
@@ -12,7 +12,7 @@ import numpy as np
 
 from icdjax import data
 
-_DATA_DIR = flags.DEFINE_string('data_dir', '../shared/data/mnist', 'MNIST IDX directory.')
+_DATA_DIR = flags.DEFINE_string('data_dir', None, 'MNIST IDX directory.', required=True)
 _PER_CLASS = flags.DEFINE_integer('per_class', 100, 'Digits per class and split.')
 
 

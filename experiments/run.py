@@ -1,7 +1,7 @@
 """One attack on the ICD with the paper's Model 1 or Model 2.
 
   python -m experiments.run --model=2
-  python -m experiments.run --model=1 --data_dir=../shared/data/mnist --split=test \
+  python -m experiments.run --model=1 --data_dir=/path/to/mnist --split=test \
       --original_index=3 --parent_index=7
 
 Runs on CPU, GPU or TPU through JAX's platform selection (JAX_PLATFORMS).

@@ -1,6 +1,6 @@
 """Trains the digit classifier shipped in icdjax/weights.
 
-  python -m experiments.train_classifier --data_dir=../shared/data/mnist
+  python -m experiments.train_classifier --data_dir=/path/to/mnist
 
 Trains on the training split only (with the augmentations of
 icdjax.classifier.augment) and reports accuracy on the clean test split.

@@ -258,8 +258,8 @@ def run_batch(images: np.ndarray, labels: np.ndarray, pairs: np.ndarray,
   if times:
     # The first chunk includes compilation: the rate leaves it out when it can.
     steady = times[1:] or times
-    timing = {'pairs_this_session': sum(n for n, _ in times),
-              'seconds_this_session': sum(t for _, t in times),
+    timing = {'pairs_this_run': sum(n for n, _ in times),
+              'seconds_this_run': sum(t for _, t in times),
               'attacks_per_second': sum(n for n, _ in steady) / sum(t for _, t in steady),
               'devices': n_dev, 'chunk_size': chunk_size}
     (workdir / f'timing-process{p_index}.json').write_text(json.dumps(timing, indent=2))
