@@ -78,10 +78,16 @@ def main(argv):
   summary.update(model=config.model, split=_SPLIT.value, threshold=_THRESHOLD.value,
                  data=_DATA_DIR.value or 'shipped sample', chunk_size=chunk)
   # The ICD's own false-copy rate on clean pairs of different digits, for scale.
-  clean = icd_eval.pair_distances(images, icd_eval.different_label_pairs(labels, 20000, 1))
+  clean = icd_eval.pair_distances(images, icd_eval.different_label_pairs(labels, 20000, 1),
+                                  config.hash_name)
   t, _, fcr = icd_eval.threshold_table(np.zeros(1), clean)
   success = (results['imagehash_hamming_distance'][None, :] <= t[:, None]).mean(1)
   summary['clean_false_copy_rate'] = {str(k): float(fcr[k]) for k in (0, 2, 5, 10, 15)}
+  at_1pct = icd_eval.threshold_at_false_copy_rate(clean, 0.01)
+  summary['threshold_at_1pct_false_copy'] = at_1pct
+  summary['success_rate_at_1pct_false_copy_threshold'] = float(success[at_1pct]) \
+      if at_1pct >= 0 else 0.0
+  summary['hash'] = config.hash_name
   (workdir / 'summary.json').write_text(json.dumps(summary, indent=2))
   plotting.success_vs_threshold(workdir / 'success_vs_threshold.png', t, success, fcr,
                                 f'Model {config.model}, {len(pairs)} pairs')

@@ -56,8 +56,11 @@ def copy_distances(images: np.ndarray) -> dict:
   return out
 
 
-def pair_distances(images: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-  bits = hashing.average_hash(images)
+def pair_distances(images: np.ndarray, pairs: np.ndarray, hash_name: str = 'ahash') -> np.ndarray:
+  """Hamming distance ``[P]`` of each index pair under the named exact hash."""
+  fn = {'ahash': hashing.average_hash, 'dhash': hashing.dhash, 'phash': hashing.phash,
+        'whash': hashing.whash}[hash_name]
+  bits = fn(images)
   return np.asarray(hashing.hamming_distance(bits[pairs[:, 0]], bits[pairs[:, 1]]))
 
 
