@@ -9,6 +9,13 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-imp
 import numpy as np
 
 
+def _save(fig, path, *, dpi: int) -> None:
+  """Lays out, writes and closes a figure."""
+  fig.tight_layout()
+  fig.savefig(path, dpi=dpi)
+  plt.close(fig)
+
+
 def _show(ax, image, title=None, xlabel=None):
   ax.imshow(np.asarray(image), cmap='gray', vmin=0, vmax=255, interpolation='nearest')
   ax.set_xticks([])
@@ -27,9 +34,7 @@ def image_row(path, images, titles, captions, suptitle=None):
     _show(ax, im, t, c)
   if suptitle:
     fig.suptitle(suptitle, fontsize=10)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(fig, path, dpi=110)
 
 
 def distance_distributions(path, copy_distances: dict, different: np.ndarray):
@@ -44,9 +49,7 @@ def distance_distributions(path, copy_distances: dict, different: np.ndarray):
   ax.set_ylabel('fraction of pairs')
   ax.set_xlim(-0.5, 40)
   ax.legend(fontsize=8)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(fig, path, dpi=110)
 
 
 def threshold_curves(path, thresholds, true_copy_rate, false_copy_rate, marks=(10, 15),
@@ -72,9 +75,7 @@ def _finish_rate_plot(fig, ax, path, title=None):
   ax.legend(fontsize=8)
   if title:
     ax.set_title(title, fontsize=10)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(fig, path, dpi=110)
 
 
 def evolution(path, images, epochs, distances, suptitle=None):
@@ -104,9 +105,7 @@ def training_curves(path, history: dict, threshold: int):
   for ax in axes:
     ax.set_xlabel('epoch')
     ax.grid(alpha=0.3)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(fig, path, dpi=110)
 
 
 def pair_grid(path, originals, parents, fakes, captions, title=None, per_row=10):
@@ -128,9 +127,7 @@ def pair_grid(path, originals, parents, fakes, captions, title=None, per_row=10)
         ax.set_ylabel(label, fontsize=9)
   if title:
     fig.suptitle(title, fontsize=10)
-  fig.tight_layout()
-  fig.savefig(path, dpi=100)
-  plt.close(fig)
+  _save(fig, path, dpi=100)
 
 
 def success_vs_threshold(path, thresholds, success_rate, clean_false_copy_rate, title=None):
