@@ -34,9 +34,24 @@ _SAME = flags.DEFINE_bool('allow_same_label', False, 'Allow pairs of the same di
 _DATA_DIR = flags.DEFINE_string('data_dir', None, 'MNIST IDX directory (default: shipped sample).')
 _SPLIT = flags.DEFINE_string('split', 'test', 'Data split.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Attack seed (pair k uses fold_in(seed, k)).')
-_HASH = flags.DEFINE_enum('hash', 'ahash', ['ahash', 'dhash', 'phash', 'whash'],
-                          'The perceptual hash to attack (and judge with).')
+_HASH = flags.DEFINE_string('hash', 'ahash', "The perceptual hash to attack (and judge with): "
+                            "ahash, dhash, phash, whash, or a keyed hash 'keyed<S>:<key>' "
+                            "(e.g. keyed16:1234).")
+flags.register_validator('hash', lambda v: _valid_hash(v),
+                         "must be ahash, dhash, phash, whash or 'keyed<S>:<key>' with S in "
+                         "4..32, e.g. keyed16:1234")
+
+
+def _valid_hash(name: str) -> bool:
+  try:
+    hashing.check_hash_name(name)
+    return True
+  except ValueError:
+    return False
 _EPOCHS = flags.DEFINE_integer('epochs', attack.AttackConfig().epochs, 'Epochs.', lower_bound=1)
+_SLACK = flags.DEFINE_integer('slack_bits', 0, 'Bits the attack may leave wrong (it aims at a '
+                              'distance of at most this; keep it below the threshold).',
+                              lower_bound=0, upper_bound=63)
 _CHUNK = flags.DEFINE_integer('chunk_size', None,
                               'Pairs per vmapped chunk (default: 16 per device).', lower_bound=1)
 _THRESHOLD = flags.DEFINE_integer('threshold', hashing.DEFAULT_THRESHOLD, 'ICD threshold.',
@@ -61,7 +76,7 @@ def main(argv):
   except batch.PairsError as e:
     raise app.UsageError(str(e)) from e
   config = attack.AttackConfig(model=int(_MODEL.value), epochs=_EPOCHS.value,
-                               hash_name=_HASH.value)
+                               hash_name=_HASH.value, slack_bits=_SLACK.value)
   chunk = _CHUNK.value or 16 * jax.local_device_count()
   workdir = pathlib.Path(_WORKDIR.value)
   try:
@@ -81,20 +96,22 @@ def main(argv):
   clean = icd_eval.pair_distances(images, icd_eval.different_label_pairs(labels, 20000, 1),
                                   config.hash_name)
   t, _, fcr = icd_eval.threshold_table(np.zeros(1), clean)
-  success = (results['imagehash_hamming_distance'][None, :] <= t[:, None]).mean(1)
+  judged = batch.judged_distance(results)
+  success = (judged[None, :] <= t[:, None]).mean(1)
   summary['clean_false_copy_rate'] = {str(k): float(fcr[k]) for k in (0, 2, 5, 10, 15)}
   at_1pct = icd_eval.threshold_at_false_copy_rate(clean, 0.01)
   summary['threshold_at_1pct_false_copy'] = at_1pct
   summary['success_rate_at_1pct_false_copy_threshold'] = float(success[at_1pct]) \
       if at_1pct >= 0 else 0.0
   summary['hash'] = config.hash_name
+  summary['slack_bits'] = config.slack_bits
   (workdir / 'summary.json').write_text(json.dumps(summary, indent=2))
   plotting.success_vs_threshold(workdir / 'success_vs_threshold.png', t, success, fcr,
                                 f'Model {config.model}, {len(pairs)} pairs')
   k = min(20, len(pairs))
   plotting.pair_grid(workdir / 'grid.png', images[pairs[:k, 0]], images[pairs[:k, 1]],
                      results['fake'][:k],
-                     [f'HD {d}, reads {r}' for d, r in zip(results['imagehash_hamming_distance'][:k],
+                     [f'HD {d}, reads {r}' for d, r in zip(judged[:k],
                                                            results['fake_label'][:k])],
                      f'Model {config.model}: sample fakes')
   print(json.dumps({key: summary[key] for key in ('pairs', 'success_rate', 'parent_digit_rate',

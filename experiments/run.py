@@ -26,6 +26,9 @@ from icdjax import pipeline
 _D = attack.AttackConfig()
 _MODEL = flags.DEFINE_enum('model', '2', ['1', '2'], 'Architecture: 1 chained, 2 concurrent.')
 _EPOCHS = flags.DEFINE_integer('epochs', _D.epochs, 'Training epochs.', lower_bound=1)
+_SLACK = flags.DEFINE_integer('slack_bits', 0, 'Bits the attack may leave wrong (it aims at a '
+                              'distance of at most this; keep it below the threshold).',
+                              lower_bound=0, upper_bound=63)
 _ORIGINAL = flags.DEFINE_integer('original_index', 0, 'Index of the original digit.')
 _PARENT = flags.DEFINE_integer('parent_index', None,
                                'Index of the parent digit (default: first digit of another class).')
@@ -40,8 +43,20 @@ _SCHEDULE = flags.DEFINE_enum('schedule', _D.schedule, list(attack.SCHEDULES),
                               "Model 2's Real weight schedule.")
 _FINAL_WEIGHT = flags.DEFINE_float('final_real_weight', _D.final_real_weight,
                                    'Real weight at the last epoch.', lower_bound=0.0)
-_HASH = flags.DEFINE_enum('hash', 'ahash', ['ahash', 'dhash', 'phash', 'whash'],
-                          'The perceptual hash to attack (and judge with).')
+_HASH = flags.DEFINE_string('hash', 'ahash', "The perceptual hash to attack (and judge with): "
+                            "ahash, dhash, phash, whash, or a keyed hash 'keyed<S>:<key>' "
+                            "(e.g. keyed16:1234).")
+flags.register_validator('hash', lambda v: _valid_hash(v),
+                         "must be ahash, dhash, phash, whash or 'keyed<S>:<key>' with S in "
+                         "4..32, e.g. keyed16:1234")
+
+
+def _valid_hash(name: str) -> bool:
+  try:
+    hashing.check_hash_name(name)
+    return True
+  except ValueError:
+    return False
 _FEATURES = flags.DEFINE_enum('features', _D.features, ['lanczos', 'block'],
                               'Relaxed-hash features: imagehash\'s resize or the block mean.')
 _REAL_LR = flags.DEFINE_float('real_lr', _D.real_lr, 'Real net learning rate.', lower_bound=0.0)
@@ -64,7 +79,7 @@ def main(argv):
       model=int(_MODEL.value), epochs=_EPOCHS.value, schedule=_SCHEDULE.value,
       final_real_weight=_FINAL_WEIGHT.value, features=_FEATURES.value,
       real_lr=_REAL_LR.value, hash_lr=_HASH_LR.value, margin=_MARGIN.value,
-      hash_name=_HASH.value)
+      hash_name=_HASH.value, slack_bits=_SLACK.value)
   workdir = _WORKDIR.value or pathlib.Path('runs') / (
       datetime.datetime.now().strftime('%Y%m%d-%H%M%S') + f'-model{config.model}')
   try:
@@ -78,7 +93,7 @@ def main(argv):
         f'parent #{s["parent_index"]} (digit {s["parent_label"]}), start distance '
         f'{s["start_hamming_distance"]}')
   print(f'fake hash {s["fake_hash"]}: Hamming distance {s["hamming_distance"]} (imagehash on '
-        f'fake.png: {s["imagehash_hamming_distance"]}) -> {s["verdict"]} at threshold '
+        f'fake.png: {s["imagehash_hamming_distance"] if s["imagehash_hamming_distance"] is not None else "n/a, keyed"}) -> {s["verdict"]} at threshold '
         f'{s["threshold"]}')
   print(f'classifier reads the fake as {s["fake_label_by_classifier"]}; correlation with parent '
         f'{s["correlation_with_parent"]:.3f}, with original {s["correlation_with_original"]:.3f}'

@@ -4,7 +4,8 @@ Modules: ``hashing`` (exact hashes, bit-exact with imagehash), ``resampling``
 (Pillow's resize as matrices), ``relaxed`` (differentiable hash surrogates and
 losses), ``data`` (real MNIST), ``models`` (Flax nets), ``attack`` (Models 1
 and 2), ``classifier`` (a digit reader), ``icd_eval`` (copy vs different
-statistics), ``pipeline`` (one attack end to end), ``plotting``.
+statistics), ``pipeline`` (one attack end to end), ``batch`` (many attacks),
+``transfer`` (attack with one hash, judge with others), ``plotting``.
 """
 
 from icdjax.checks import InputError
@@ -13,6 +14,8 @@ from icdjax.hashing import average_hash
 from icdjax.hashing import dhash
 from icdjax.hashing import phash
 from icdjax.hashing import whash
+from icdjax.hashing import hash_bits
+from icdjax.hashing import keyed_hash
 from icdjax.hashing import hamming_distance
 from icdjax.hashing import hash_hex
 from icdjax.hashing import hex_to_bits

@@ -288,28 +288,36 @@ def merge(images, labels, pairs, chunk_dir, chunk_size, workdir, hash_name='ahas
     dist[expected] = chunk['hamming_distance']
   originals, parents = images[pairs[:, 0]], images[pairs[:, 1]]
   target = hashing.exact_bits_u8(jnp.asarray(originals), hash_name)
-  ih_fn = getattr(imagehash, pipeline.IMAGEHASH_FUNCTIONS[hash_name])
-  ih = np.array([ih_fn(Image.fromarray(f)) - ih_fn(Image.fromarray(o))
-                 for f, o in zip(fake, originals)], np.int32)
   results = {
       'original_index': pairs[:, 0], 'parent_index': pairs[:, 1],
       'original_label': labels[pairs[:, 0]].astype(np.int32),
       'parent_label': labels[pairs[:, 1]].astype(np.int32),
-      'fake': fake, 'hamming_distance': dist, 'imagehash_hamming_distance': ih,
+      'fake': fake, 'hamming_distance': dist,
       'start_hamming_distance': np.asarray(hashing.hamming_distance(
           target, hashing.exact_bits_u8(jnp.asarray(parents), hash_name))),
       'fake_label': classifier.predict(fake),
       'correlation_with_parent': pipeline.correlation(fake, parents),
       'correlation_with_original': pipeline.correlation(fake, originals),
   }
+  if hash_name in pipeline.IMAGEHASH_FUNCTIONS:  # keyed hashes have no canonical library
+    ih_fn = getattr(imagehash, pipeline.IMAGEHASH_FUNCTIONS[hash_name])
+    results['imagehash_hamming_distance'] = np.array(
+        [ih_fn(Image.fromarray(f)) - ih_fn(Image.fromarray(o)) for f, o in zip(fake, originals)],
+        np.int32)
   _save_atomic(pathlib.Path(workdir) / 'results.npz', **results)
   return results
+
+
+def judged_distance(results: dict) -> np.ndarray:
+  """The distances a verdict is given on: imagehash's on the 8-bit fakes where
+  imagehash has the hash, else (keyed hashes) ours on the same fakes."""
+  return results.get('imagehash_hamming_distance', results['hamming_distance'])
 
 
 def summarize(results: dict, *, attacks_per_second: float | None,
               thresholds=(0, 2, 5, 10, 15)) -> dict:
   """Counts and rates of a finished batch (by imagehash on the 8-bit fakes)."""
-  d = results['imagehash_hamming_distance']
+  d = judged_distance(results)
   reads = results['fake_label'] == results['parent_label']
   closer = results['correlation_with_parent'] > results['correlation_with_original']
   versions = {}
@@ -320,7 +328,8 @@ def summarize(results: dict, *, attacks_per_second: float | None,
       'pairs': int(len(d)),
       'success_rate': {str(t): float(np.mean(d <= t)) for t in thresholds},
       'distance_histogram': {str(int(v)): int(np.sum(d == v)) for v in np.unique(d)},
-      'ours_equals_imagehash': int(np.sum(d == results['hamming_distance'])),
+      'ours_equals_imagehash': (int(np.sum(d == results['hamming_distance']))
+                                if 'imagehash_hamming_distance' in results else None),
       'parent_digit_rate': float(np.mean(reads)),
       'closer_to_parent_rate': float(np.mean(closer)),
       'parent_digit_and_closer_rate': float(np.mean(reads & closer)),

@@ -115,30 +115,93 @@ def phash(images, hash_size: int = 8, highfreq_factor: int = 4) -> jnp.ndarray:
   return _phash(jnp.asarray(images), hash_size, highfreq_factor, is_rgb)
 
 
+# pywt's Haar filter taps: 1/sqrt(2) as a float64.
+_HAAR = 0.7071067811865476
+# uint8 / 255 in float64, as numpy divides (a compiler may turn the division
+# into a multiplication by the reciprocal, which rounds differently).
+_UNIT_F64 = np.arange(256) / 255.0
+
+
+def _haar_dwt(x: np.ndarray, axis: int):
+  """pywt.dwt(x, 'haar', axis=axis) for even lengths: (approximation, detail)."""
+  x = np.moveaxis(x, axis, -1)
+  even, odd = _HAAR * x[..., 0::2], _HAAR * x[..., 1::2]
+  return np.moveaxis(even + odd, -1, axis), np.moveaxis(even - odd, -1, axis)
+
+
+def _haar_idwt(a: np.ndarray, d: np.ndarray, axis: int) -> np.ndarray:
+  """pywt.idwt(a, d, 'haar', axis=axis)."""
+  a, d = _HAAR * np.moveaxis(a, axis, -1), _HAAR * np.moveaxis(d, axis, -1)
+  out = np.stack([a + d, a - d], axis=-1).reshape(a.shape[:-1] + (2 * a.shape[-1],))
+  return np.moveaxis(out, -1, axis)
+
+
+def _haar_dwt2(x: np.ndarray):
+  """pywt.dwt2(x, 'haar'): rows (axis -2) first, then columns; (cA, (cH, cV, cD))."""
+  lo, hi = _haar_dwt(x, -2)
+  aa, ad = _haar_dwt(lo, -1)
+  da, dd = _haar_dwt(hi, -1)
+  return aa, (da, ad, dd)
+
+
+def _haar_idwt2(aa: np.ndarray, details) -> np.ndarray:
+  """pywt.idwt2((cA, (cH, cV, cD)), 'haar'): columns first, then rows."""
+  da, ad, dd = details
+  return _haar_idwt(_haar_idwt(aa, ad, -1), _haar_idwt(da, dd, -1), -2)
+
+
+def _whash_from_small(small: np.ndarray, hash_size: int) -> np.ndarray:
+  """imagehash's wavelet steps on the resized grey image ``[..., S, S]`` (S a power of 2).
+
+  The same float64 operations, in the same order, as pywt's ``wavedec2``,
+  ``waverec2`` and numpy's median, so the rounding, and with it every bit
+  whose coefficient ties with the median in exact arithmetic, is the same.
+  """
+  a = _UNIT_F64[np.asarray(small, np.int64)]
+  details = []
+  while a.shape[-1] > 1:  # full decomposition, then drop the lowest band
+    a, d = _haar_dwt2(a)
+    details.append(d)
+  a = np.zeros_like(a)
+  for d in reversed(details):
+    a = _haar_idwt2(a, d)
+  while a.shape[-1] > hash_size:
+    a, _ = _haar_dwt2(a)
+  flat = a.reshape(a.shape[:-2] + (hash_size * hash_size,))
+  return flat > np.median(flat, axis=-1, keepdims=True)
+
+
 @functools.partial(jax.jit, static_argnames=('hash_size', 'scale', 'is_rgb'))
 def _whash(images, hash_size: int, scale: int, is_rgb: bool) -> jnp.ndarray:
   small = resampling.resize_exact(_grey(images, is_rgb), scale, scale)
+  # The wavelet part runs in float64 on the host: compiled code may fuse a
+  # multiply and an add into one rounding (FMA), and the bits at exact median
+  # ties depend on every rounding.
+  out = jax.ShapeDtypeStruct(small.shape[:-2] + (hash_size * hash_size,), jnp.bool_)
+  return jax.pure_callback(functools.partial(_whash_from_small, hash_size=hash_size), out,
+                           small, vmap_method='expand_dims')
+
+
+@functools.partial(jax.jit, static_argnames=('hash_size', 'scale', 'is_rgb'))
+def _whash_integer_rule(images, hash_size: int, scale: int, is_rgb: bool) -> jnp.ndarray:
+  small = resampling.resize_exact(_grey(images, is_rgb), scale, scale)
   f = scale // hash_size
-  # Haar LL after log2(f) levels is the f x f block sum / f; removing the
-  # lowest band first subtracts the mean, which shifts every LL coefficient and
-  # its median alike. So bit = block sum > median of block sums, in integers:
-  # 2 * sum > (the two middle sums added).
   blocks = small.reshape(small.shape[:-2] + (hash_size, f, hash_size, f)).sum(axis=(-3, -1))
   flat = blocks.reshape(blocks.shape[:-2] + (hash_size * hash_size,))
   srt = jnp.sort(flat, axis=-1)
   m = hash_size * hash_size
-  twice_median = srt[..., (m - 1) // 2] + srt[..., m // 2]
-  return 2 * flat > twice_median[..., None]
+  return 2 * flat > (srt[..., (m - 1) // 2] + srt[..., m // 2])[..., None]
 
 
 def whash(images, hash_size: int = 8) -> jnp.ndarray:
-  """imagehash's ``whash`` (Haar, lowest band removed, default image_scale).
+  """imagehash's ``whash`` (Haar, lowest band removed, default image_scale), bit for bit.
 
-  bool ``[..., hash_size**2]``. hash_size must be a power of 2 no larger than
-  the image scale (the largest power of 2 not above the shorter side, at least
-  hash_size). Computed exactly in integers; imagehash computes the same
-  quantity through float64 wavelet transforms, so where two block sums tie
-  with the median its rounding can decide the bit (BUILD_NOTES.md).
+  bool ``[..., hash_size**2]``. hash_size must be a power of 2. In exact
+  arithmetic the bits are ``2x2.. block sum > median of block sums``, and on
+  digits many blocks tie with that median (all-black blocks); imagehash's
+  float64 wavelet rounding decides those ties. So the wavelet steps are
+  replayed in float64 in pywt's order, on the host (a ``pure_callback``:
+  still jittable and vmappable), and the ties fall as in imagehash.
   """
   _check_hash_size(hash_size)
   if hash_size & (hash_size - 1):
@@ -148,6 +211,97 @@ def whash(images, hash_size: int = 8) -> jnp.ndarray:
   h, w = (shape[-3], shape[-2]) if is_rgb else (shape[-2], shape[-1])
   scale = max(2 ** int(np.log2(min(h, w))), hash_size)
   return _whash(jnp.asarray(images), hash_size, scale, is_rgb)
+
+
+# ---------------------------------------------------------------------------
+# Keyed hashes: the secret-key defence.
+
+KEYED_SIZES = range(4, 33)  # int32 projections stay exact up to 32 x 32
+
+
+def parse_keyed(hash_name: str) -> tuple[int, int, int] | None:
+  """``'keyedS:K'`` -> ``(S, K, 64)``, ``'keyedS:K:B'`` -> ``(S, K, B)``; None for other names.
+
+  S is the grid side, K the secret key, B the number of bits (projections).
+  """
+  if not isinstance(hash_name, str) or not hash_name.startswith('keyed'):
+    return None
+  parts = hash_name[len('keyed'):].split(':')
+  ok = 2 <= len(parts) <= 3 and all(p.isdigit() for p in parts)
+  if ok:
+    size, key, bits = int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else 64
+    ok = size in KEYED_SIZES and key < 2 ** 63 and 1 <= bits <= 4096
+  if not ok:
+    raise checks.InputError(
+        f"keyed hash names are 'keyed<S>:<key>' or 'keyed<S>:<key>:<bits>' with S in "
+        f"4..32, a key in 0..2**63-1 and 1..4096 bits (64 by default), e.g. "
+        f"'keyed16:1234'; got {hash_name!r}")
+  return size, key, bits
+
+
+def check_hash_name(hash_name: str) -> str:
+  """Returns ``hash_name`` if it names a hash here, else raises InputError."""
+  if hash_name in HASHES or parse_keyed(hash_name) is not None:
+    return hash_name
+  raise checks.InputError(f"hash must be one of {HASHES} or 'keyed<S>:<key>' "
+                          f"(e.g. 'keyed16:1234'), got {hash_name!r}")
+
+
+def keyed_matrix(key: int, size: int = 16, n_bits: int = 64) -> np.ndarray:
+  """The secret projections of a keyed hash: int32 ``[n_bits, size*size]`` of +-1.
+
+  Drawn from numpy's PCG64 seeded with ``(key, size, n_bits)``, so the same
+  key gives the same matrix on every machine.
+  """
+  rng = np.random.default_rng([int(key), int(size), int(n_bits)])
+  return np.where(rng.random((n_bits, size * size)) < 0.5, -1, 1).astype(np.int32)
+
+
+@functools.partial(jax.jit, static_argnames=('size', 'is_rgb'))
+def _keyed_hash(images, matrix, size: int, is_rgb: bool) -> jnp.ndarray:
+  small = resampling.resize_exact(_grey(images, is_rgb), size, size)
+  pixels = small.reshape(small.shape[:-2] + (size * size,))
+  # Projections of the mean-removed image, exactly, in integers (times n).
+  centred = pixels * pixels.shape[-1] - jnp.sum(pixels, axis=-1, keepdims=True)
+  proj = jnp.einsum('...i,bi->...b', centred, matrix, preferred_element_type=jnp.int32)
+  return proj > 0
+
+
+def keyed_hash(images, key: int, size: int = 16, n_bits: int = 64) -> jnp.ndarray:
+  """A keyed (secret) perceptual hash: signs of secret projections.
+
+  The grey image is resized as imagehash resizes (Pillow LANCZOS, exact) to
+  ``size x size``, its mean is removed, and bit b is whether its dot product
+  with the b-th row of :func:`keyed_matrix` (random +-1, from ``key``) is
+  positive (exact integers; a projection of exactly 0 gives 0). Without the
+  key an attacker does not know which directions are read. ``size=8`` reads
+  the same 8x8 grid as aHash; a larger size also reads finer detail.
+
+  Args:
+    images: uint8 ``[..., H, W]`` grey or ``[..., H, W, 3]`` RGB.
+    key: the secret, an integer in 0..2**63-1.
+    size: side of the resized grid, 4..32.
+    n_bits: hash length.
+
+  Returns:
+    bool ``[..., n_bits]``.
+  """
+  if not all(isinstance(v, (int, np.integer)) for v in (key, size, n_bits)):
+    raise checks.InputError(f'key, size and n_bits must be integers, got {key!r}, {size!r}, '
+                            f'{n_bits!r}')
+  parse_keyed(f'keyed{size}:{key}:{n_bits}')  # validates the ranges
+  is_rgb = checks.check_uint8_images(images)
+  return _keyed_hash(jnp.asarray(images), jnp.asarray(keyed_matrix(key, size, n_bits)), size,
+                     is_rgb)
+
+
+def hash_bits(images, hash_name: str = 'ahash') -> jnp.ndarray:
+  """The named hash (``'ahash'``, ``'dhash'``, ``'phash'``, ``'whash'`` or
+  ``'keyed<S>:<key>[:<bits>]'``) of uint8 images, bool ``[..., bits]`` (64 unless given)."""
+  keyed = parse_keyed(check_hash_name(hash_name))
+  if keyed is not None:
+    return keyed_hash(images, keyed[1], keyed[0], keyed[2])
+  return {'ahash': average_hash, 'dhash': dhash, 'phash': phash, 'whash': whash}[hash_name](images)
 
 
 def _check_hash_size(hash_size: int) -> None:
@@ -212,10 +366,15 @@ def to_uint8(images) -> jnp.ndarray:
 HASHES = ('ahash', 'dhash', 'phash', 'whash')
 
 
-def exact_bits_u8(image_u8: jnp.ndarray, hash_name: str = 'ahash') -> jnp.ndarray:
+def exact_bits_u8(image_u8: jnp.ndarray, hash_name: str = 'ahash', *,
+                  fast: bool = False) -> jnp.ndarray:
   """The exact hash of grey uint8 ``[..., 28, 28]`` images, traceable (no checks).
 
   For use inside jitted attack code; the public functions above check input.
+  ``fast=True`` computes wHash by the integer rule (block sum > median; a
+  block tied with the median gives 0) on the device, without the host
+  round trip; it differs from imagehash only on such ties. The attacks use it
+  for their per-epoch progress curve only.
   """
   if hash_name == 'ahash':
     return _average_hash(image_u8, 8, False)
@@ -225,5 +384,8 @@ def exact_bits_u8(image_u8: jnp.ndarray, hash_name: str = 'ahash') -> jnp.ndarra
     return _phash(image_u8, 8, 4, False)
   if hash_name == 'whash':
     h, w = image_u8.shape[-2], image_u8.shape[-1]
-    return _whash(image_u8, 8, max(2 ** int(np.log2(min(h, w))), 8), False)
-  raise ValueError(f'hash must be one of {HASHES}, got {hash_name!r}')
+    scale = max(2 ** int(np.log2(min(h, w))), 8)
+    return (_whash_integer_rule if fast else _whash)(image_u8, 8, scale, False)
+  keyed = parse_keyed(check_hash_name(hash_name))
+  size, key, bits = keyed
+  return _keyed_hash(image_u8, jnp.asarray(keyed_matrix(key, size, bits)), size, False)

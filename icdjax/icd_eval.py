@@ -58,9 +58,7 @@ def copy_distances(images: np.ndarray) -> dict:
 
 def pair_distances(images: np.ndarray, pairs: np.ndarray, hash_name: str = 'ahash') -> np.ndarray:
   """Hamming distance ``[P]`` of each index pair under the named exact hash."""
-  fn = {'ahash': hashing.average_hash, 'dhash': hashing.dhash, 'phash': hashing.phash,
-        'whash': hashing.whash}[hash_name]
-  bits = fn(images)
+  bits = hashing.hash_bits(images, hash_name)
   return np.asarray(hashing.hamming_distance(bits[pairs[:, 0]], bits[pairs[:, 1]]))
 
 

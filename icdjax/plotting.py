@@ -137,3 +137,34 @@ def success_vs_threshold(path, thresholds, success_rate, clean_false_copy_rate, 
   ax.plot(thresholds, clean_false_copy_rate, label='ICD false-copy rate, clean different digits',
           color='k', ls='--')
   _finish_rate_plot(fig, ax, path, title)
+
+
+def transfer_matrix(path, success, row_labels, col_labels, parent_rate=None, title=None):
+  """Heat map of attack success rates: judges down, attacks across.
+
+  ``parent_rate`` (per attack), if given, is drawn as a last row: how often
+  the classifier reads the parent's digit in the fakes.
+  """
+  rows = [np.asarray(success, float)]
+  labels = list(row_labels)
+  if parent_rate is not None:
+    rows.append(np.asarray(parent_rate, float)[None, :])
+    labels.append('classifier reads parent')
+  m = np.concatenate(rows)
+  fig, ax = plt.subplots(figsize=(1.0 + 0.95 * m.shape[1], 1.2 + 0.5 * m.shape[0]))
+  ax.imshow(m, cmap='RdYlGn_r', vmin=0.0, vmax=1.0, aspect='auto')
+  for i in range(m.shape[0]):
+    for j in range(m.shape[1]):
+      ax.text(j, i, f'{m[i, j]:.0%}', ha='center', va='center', fontsize=8,
+              color='white' if abs(m[i, j] - 0.5) > 0.35 else 'black')
+  if parent_rate is not None:
+    ax.axhline(m.shape[0] - 1.5, color='k', lw=1.5)
+  ax.set_xticks(range(m.shape[1]))
+  ax.set_xticklabels(col_labels, rotation=35, ha='right', fontsize=8)
+  ax.set_yticks(range(m.shape[0]))
+  ax.set_yticklabels(labels, fontsize=8)
+  ax.set_xlabel('attacked with')
+  ax.set_ylabel('judged by')
+  if title:
+    ax.set_title(title, fontsize=10)
+  _save(fig, path, dpi=110)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from icdjax import hashing
 from icdjax import resampling
 
 # One grey level in [0, 1] units.
@@ -136,10 +137,19 @@ def image_hash_logits(images: jnp.ndarray, *, hash_name: str = 'ahash', hash_siz
   * ``whash``: resize to the image scale; block means minus their median
     (imagehash's Haar LL band after the lowest band is removed is a shifted,
     scaled block mean).
+  * ``keyed<S>:<key>[:<bits>]`` (:func:`icdjax.hashing.keyed_hash`): resize
+    to S x S, remove the mean, project on the key's +-1 rows, divide by S;
+    ``[..., bits]`` (``hash_size`` is not used).
   """
-  if hash_name not in HASHES:
-    raise ValueError(f'hash must be one of {HASHES}, got {hash_name!r}')
+  keyed = hashing.parse_keyed(hashing.check_hash_name(hash_name))
   clip = (0.0, 1.0)
+  if keyed is not None:
+    size, key, bits = keyed
+    small = resampling.resize_float(images, size, size, clip=clip)
+    flat = small.reshape(small.shape[:-2] + (size * size,))
+    matrix = jnp.asarray(hashing.keyed_matrix(key, size, bits), images.dtype)
+    centred = flat - jnp.mean(flat, axis=-1, keepdims=True)
+    return centred @ matrix.T / jnp.sqrt(jnp.asarray(size * size, images.dtype))
   if hash_name == 'ahash':
     return hash_logits(block_features(images, hash_size=hash_size, method=method))
   if hash_name == 'dhash':
@@ -162,24 +172,35 @@ def image_hash_logits(images: jnp.ndarray, *, hash_name: str = 'ahash', hash_siz
   return flat - jnp.median(flat, axis=-1, keepdims=True)
 
 
-def _loss_from_logits(logits, target_bits, temperature, margin, kind):
+def _loss_from_logits(logits, target_bits, temperature, margin, kind, slack_bits=0):
   signs = 2.0 * jnp.asarray(target_bits, logits.dtype) - 1.0
   z = (signs * logits - margin) / temperature
   if kind == 'hinge':
-    return temperature * jnp.sum(jax.nn.softplus(-z), axis=-1)
-  if kind == 'sigmoid':
-    return jnp.sum(jax.nn.sigmoid(-z), axis=-1)
-  raise ValueError(f"kind must be 'hinge' or 'sigmoid', got {kind!r}")
+    per_bit = temperature * jax.nn.softplus(-z)
+  elif kind == 'sigmoid':
+    per_bit = jax.nn.sigmoid(-z)
+  else:
+    raise ValueError(f"kind must be 'hinge' or 'sigmoid', got {kind!r}")
+  n = per_bit.shape[-1]
+  if not 0 <= slack_bits < n:
+    raise ValueError(f'slack_bits must be in [0, {n}), got {slack_bits}')
+  if slack_bits:  # the slack_bits costliest bits are let go: a copy only needs <= threshold
+    per_bit = jnp.sort(per_bit, axis=-1)[..., :n - slack_bits]
+  return jnp.sum(per_bit, axis=-1)
 
 
 def image_hash_loss(images: jnp.ndarray, target_bits: jnp.ndarray, *, hash_name: str = 'ahash',
                     temperature: float = DEFAULT_TEMPERATURE, margin: float = DEFAULT_MARGIN,
-                    method: str = 'lanczos', kind: str = 'hinge') -> jnp.ndarray:
+                    method: str = 'lanczos', kind: str = 'hinge',
+                    slack_bits: int = 0) -> jnp.ndarray:
   """Hash loss ``[...]`` of float images ``[..., H, W]`` in [0, 1] to target bits.
 
   ``kind='hinge'``: the smooth hinge of :func:`hinge_hamming_loss`;
   ``'sigmoid'``: the soft Hamming distance of :func:`soft_hamming_loss`.
+  ``slack_bits``: leave out the that many bits that cost most, so the loss
+  asks for a distance of at most ``slack_bits`` rather than 0 (an ICD calls a
+  pair a copy at or below its threshold).
   """
   hash_size = int(round(target_bits.shape[-1] ** 0.5))
   logits = image_hash_logits(images, hash_name=hash_name, hash_size=hash_size, method=method)
-  return _loss_from_logits(logits, target_bits, temperature, margin, kind)
+  return _loss_from_logits(logits, target_bits, temperature, margin, kind, slack_bits)

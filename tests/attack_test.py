@@ -105,6 +105,9 @@ def test_real_weight_schedules():
     (dict(temperature=0.0), 'temperature'),
     (dict(features='dct'), 'features'),
     (dict(dropout_rate=1.0), 'dropout_rate'),
+    (dict(hash_name='md5'), 'hash must be one of'),
+    (dict(hash_name='keyed16'), 'keyed hash names'),
+    (dict(hash_name='keyed64:1'), 'keyed hash names'),
 ])
 def test_bad_config_is_refused(kwargs, message):
   with pytest.raises(ValueError, match=message):
@@ -119,11 +122,11 @@ def test_ghost_weight_schedule_rises_linearly():
   assert float(const(0)) == float(const(199)) == 1.0
 
 
-@pytest.mark.parametrize('hash_name', ['dhash', 'phash'])
+@pytest.mark.parametrize('hash_name', ['dhash', 'phash', 'whash', 'keyed16:5'])
 def test_other_hashes_short_run_lowers_their_distance(hash_name, pair):
   original, parent = pair
   config = attack.AttackConfig(model=2, epochs=40, hash_name=hash_name)
-  exact = {'dhash': icdjax.dhash, 'phash': icdjax.phash}[hash_name]
+  exact = lambda images: icdjax.hash_bits(images, hash_name)
   start = int(icdjax.hamming_distance(exact(original), exact(parent)))
   res = attack.attack_jit(jax.random.PRNGKey(0), original, parent, config)
   assert int(res.hamming_distance) < start

@@ -62,3 +62,42 @@ def test_icd_demo(tmp_path):
   last = rows[-1].split(',')
   assert float(last[1]) == 1.0 and float(last[-1]) == 1.0
   assert 'blur' in proc.stdout and 'distinct' in proc.stdout
+
+
+def test_run_with_a_keyed_hash(tmp_path):
+  import icdjax
+  proc = _run('experiments.run', '--model=2', '--epochs=10', '--hash=keyed16:3',
+              f'--workdir={tmp_path}')
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  s = json.loads((tmp_path / 'summary.json').read_text())
+  assert s['hash'] == 'keyed16:3' and s['imagehash_hamming_distance'] is None
+  fake = np.asarray(Image.open(tmp_path / 'fake.png'))
+  original = np.asarray(Image.open(tmp_path / 'original.png'))
+  d = icdjax.hamming_distance(icdjax.hash_bits(fake, 'keyed16:3'),
+                              icdjax.hash_bits(original, 'keyed16:3'))
+  assert int(d) == s['hamming_distance']
+  proc = _run('experiments.run', '--hash=keyed16', f'--workdir={tmp_path}')
+  assert proc.returncode != 0 and 'keyed<S>:<key>' in proc.stderr
+
+
+def test_transfer_writes_the_matrix(tmp_path):
+  proc = _run('experiments.transfer', '--attacks=ahash,keyed8:7', '--keyed_sizes=8',
+              '--num_pairs=2', '--epochs=3', '--clean_pairs=200', '--chunk_size=2',
+              f'--workdir={tmp_path}')
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  for name in ('transfer.json', 'transfer.md', 'transfer.png'):
+    assert (tmp_path / name).is_file(), name
+  report = json.loads((tmp_path / 'transfer.json').read_text())
+  assert [j['hash_name'] for j in report['judges']] == ['ahash', 'dhash', 'phash', 'whash',
+                                                       'keyed8:20261128']
+  assert np.array(report['success']).shape == (5, 2)
+  for j in report['judges']:
+    assert j['false_copy_rate'] <= 0.01
+  # Ours and imagehash agree on every public-hash verdict; keyed ones have no imagehash.
+  agree = np.array(report['ours_equals_imagehash'])
+  assert (agree[:4] == 2).all() and (agree[4] == -1).all()
+  proc = _run('experiments.transfer', '--attacks=keyed99:1', f'--workdir={tmp_path}/x')
+  assert proc.returncode != 0 and 'keyed hash names' in proc.stderr
+  proc = _run('experiments.transfer', '--attacker_key=5', '--secret_key=5',
+              f'--workdir={tmp_path}/y')
+  assert proc.returncode != 0 and 'must differ' in proc.stderr

@@ -72,7 +72,8 @@ def test_hinge_vanishes_when_bits_are_safely_right_and_counts_when_wrong():
       64 * 0.51, rtol=1e-3)
 
 
-@pytest.mark.parametrize('hash_name', ['ahash', 'dhash', 'phash', 'whash'])
+@pytest.mark.parametrize('hash_name', ['ahash', 'dhash', 'phash', 'whash', 'keyed8:3',
+                                       'keyed16:3:256'])
 def test_relaxed_logits_agree_with_exact_hash_beyond_the_margin(hash_name, sample_test):
   from icdjax import hashing
   images, _ = sample_test
@@ -91,3 +92,15 @@ def test_relaxed_logits_agree_with_exact_hash_beyond_the_margin(hash_name, sampl
 def test_unknown_hash_name():
   with pytest.raises(ValueError, match='hash must be one of'):
     relaxed.image_hash_logits(jnp.zeros((28, 28)), hash_name='md5')
+
+
+def test_slack_bits_let_the_costliest_bits_go():
+  logits = jnp.array([[0.5, -0.2, 0.1, -0.9]])
+  target = jnp.array([True, True, True, True])  # bits 1 and 3 wrong, 3 by far
+  full = relaxed._loss_from_logits(logits, target, 1e-4, 0.0, 'hinge')
+  one = relaxed._loss_from_logits(logits, target, 1e-4, 0.0, 'hinge', slack_bits=1)
+  two = relaxed._loss_from_logits(logits, target, 1e-4, 0.0, 'hinge', slack_bits=2)
+  np.testing.assert_allclose([float(full[0]), float(one[0]), float(two[0])], [1.1, 0.2, 0.0],
+                             atol=1e-3)
+  with pytest.raises(ValueError, match='slack_bits'):
+    relaxed._loss_from_logits(logits, target, 1e-4, 0.0, 'hinge', slack_bits=4)

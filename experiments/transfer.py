@@ -1,0 +1,156 @@
+"""Attack with one hash, judge with every hash: the transfer matrix and the key defence.
+
+  python -m experiments.transfer --num_pairs=100 --data_dir=/path/to/mnist \
+      --split=test --workdir=runs/transfer
+
+Model 2 attacks the same pairs once per attacked hash: the four public hashes,
+and for each keyed grid size a keyed hash with another key (an attacker
+without the secret), the same with 256 projections (an attacker who tries to
+cover every direction the key could pick), and with the secret key itself.
+Every fake is then judged by every public hash and by the keyed hashes with
+the secret key, each at its threshold for the same clean false-copy rate.
+
+Writes transfer.json, transfer.md and transfer.png to --workdir, and one
+batch folder per attack under attacks/ (an interrupted run continues with
+--resume).
+"""
+
+import json
+import pathlib
+
+from absl import app
+from absl import flags
+import jax
+import numpy as np
+
+from icdjax import attack
+from icdjax import batch
+from icdjax import data
+from icdjax import hashing
+from icdjax import icd_eval
+from icdjax import plotting
+from icdjax import transfer
+
+_MODEL = flags.DEFINE_enum('model', '2', ['1', '2'], 'Architecture of the attacks.')
+_NUM_PAIRS = flags.DEFINE_integer('num_pairs', 100, 'Random pairs of different digits.',
+                                  lower_bound=1)
+_PAIRS_SEED = flags.DEFINE_integer('pairs_seed', 0, 'Seed of the pairs.')
+_DATA_DIR = flags.DEFINE_string('data_dir', None, 'MNIST IDX directory (default: shipped sample).')
+_SPLIT = flags.DEFINE_string('split', 'test', 'Data split.')
+_SEED = flags.DEFINE_integer('seed', 0, 'Attack seed.')
+_EPOCHS = flags.DEFINE_integer('epochs', attack.AttackConfig().epochs, 'Epochs.', lower_bound=1)
+_SECRET = flags.DEFINE_integer('secret_key', 20261128, "The defender's key.", lower_bound=0)
+_OTHER = flags.DEFINE_integer('attacker_key', 7, 'The key an attacker without the secret uses.',
+                              lower_bound=0)
+_SIZES = flags.DEFINE_list('keyed_sizes', ['8', '16'], 'Grid sizes of the keyed hashes.')
+_WIDE = flags.DEFINE_integer('wide_bits', 256,
+                             'Projections of the key-less attacker who covers many directions '
+                             '(0: skip that attack).', lower_bound=0)
+_ATTACKS = flags.DEFINE_list('attacks', None,
+                             'Hashes to attack (default: public hashes and the keyed variants).')
+_RATE = flags.DEFINE_float('false_copy_rate', 0.01, 'Clean false-copy rate every judge holds.',
+                           lower_bound=0.0, upper_bound=1.0)
+_CLEAN = flags.DEFINE_integer('clean_pairs', 20000, 'Clean different-digit pairs to calibrate on.',
+                              lower_bound=100)
+_CHUNK = flags.DEFINE_integer('chunk_size', None, 'Pairs per chunk (default: 16 per device).',
+                              lower_bound=1)
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Output folder.', required=True)
+_RESUME = flags.DEFINE_bool('resume', False, 'Continue an interrupted run in --workdir.')
+
+
+def label(hash_name: str, secret: int) -> str:
+  keyed = hashing.parse_keyed(hash_name)
+  if keyed is None:
+    return hash_name
+  size, key, bits = keyed
+  who = 'secret key' if key == secret else f'other key {key}'
+  return f'keyed{size}, {who}' + (f', {bits} proj.' if bits != 64 else '')
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  secret, other = _SECRET.value, _OTHER.value
+  if secret == other:
+    raise app.UsageError('--attacker_key must differ from --secret_key')
+  try:
+    sizes = [int(s) for s in _SIZES.value]
+    keyed_judges = [f'keyed{s}:{secret}' for s in sizes]
+    for name in keyed_judges:
+      hashing.check_hash_name(name)
+    attacks = _ATTACKS.value
+    if attacks is None:
+      attacks = list(hashing.HASHES)
+      for s in sizes:
+        attacks.append(f'keyed{s}:{other}')
+        if _WIDE.value:
+          attacks.append(f'keyed{s}:{other}:{_WIDE.value}')
+        attacks.append(f'keyed{s}:{secret}')
+    for name in attacks:
+      hashing.check_hash_name(name)
+  except ValueError as e:
+    raise app.UsageError(str(e)) from e
+  judges_names = list(hashing.HASHES) + keyed_judges
+
+  images, labels = data.load(_SPLIT.value, data_dir=_DATA_DIR.value)
+  pairs = icd_eval.different_label_pairs(labels, _NUM_PAIRS.value, _PAIRS_SEED.value)
+  workdir = pathlib.Path(_WORKDIR.value)
+  workdir.mkdir(parents=True, exist_ok=True)
+
+  # The judges: equal clean false-copy rate; everyday copies of up to 1,000 digits.
+  clean = icd_eval.different_label_pairs(labels, _CLEAN.value, 1)
+  base = images[:1000]
+  copies = {t: (base, np.stack([icd_eval.transform(im, t) for im in base]))
+            for t in icd_eval.TRANSFORMS}
+  judges = [transfer.calibrate(images, clean, name, _RATE.value, copies) for name in judges_names]
+  for j in judges:
+    print(f'judge {label(j.hash_name, secret):24s} threshold {j.threshold:2d}  clean false-copy '
+          f'rate {j.false_copy_rate:.4f}  copies kept: '
+          + ', '.join(f'{k} {v:.1%}' for k, v in j.true_copy_rate.items()))
+
+  chunk = _CHUNK.value or 16 * jax.local_device_count()
+  fakes, parent_rate, own = {}, [], []
+  for i, name in enumerate(attacks):
+    print(f'[{i + 1}/{len(attacks)}] attacking {label(name, secret)} ({name})')
+    config = attack.AttackConfig(model=int(_MODEL.value), epochs=_EPOCHS.value, hash_name=name)
+    try:
+      results = batch.run_batch(images, labels, pairs, config, seed=_SEED.value,
+                                chunk_size=chunk, resume=_RESUME.value,
+                                workdir=workdir / 'attacks' / name.replace(':', '_'))
+    except (ValueError, FileExistsError) as e:
+      raise app.UsageError(str(e)) from e
+    fakes[name] = results['fake']
+    parent_rate.append(float(np.mean(results['fake_label'] == results['parent_label'])))
+    own.append(float(np.mean(batch.judged_distance(results) == 0)))
+
+  originals = images[pairs[:, 0]]
+  m = transfer.success_matrix(fakes, originals, judges)
+  rows = [f'{label(j.hash_name, secret)} (thr {j.threshold})' for j in judges]
+  cols = [label(a, secret) for a in attacks]
+  table = transfer.markdown_table(m['success'], rows, cols)
+  table += '\n| classifier reads the parent | ' + ' | '.join(f'{r:.0%}' for r in parent_rate) + ' |'
+  (workdir / 'transfer.md').write_text(table + '\n')
+  report = {
+      'pairs': len(pairs), 'model': int(_MODEL.value), 'epochs': _EPOCHS.value,
+      'split': _SPLIT.value, 'data': _DATA_DIR.value or 'shipped sample',
+      'false_copy_rate': _RATE.value, 'clean_pairs': _CLEAN.value,
+      'secret_key': secret, 'attacker_key': other, 'attacks': attacks,
+      'judges': [dict(vars(j)) for j in judges],
+      'success': m['success'].tolist(), 'median_distance': m['median_distance'].tolist(),
+      'ours_equals_imagehash': m['agreement'].tolist(),
+      'parent_digit_rate': parent_rate, 'own_hash_distance_0_rate': own,
+  }
+  (workdir / 'transfer.json').write_text(json.dumps(report, indent=2))
+  plotting.transfer_matrix(workdir / 'transfer.png', m['success'], rows, cols, parent_rate,
+                           f'Model {_MODEL.value}, {len(pairs)} pairs: fakes judged copies at '
+                           f'{_RATE.value:.0%} clean false-copy rate')
+  disagree = [(j.hash_name, a) for ji, j in enumerate(judges) for ai, a in enumerate(attacks)
+              if m['agreement'][ji, ai] not in (-1, len(pairs))]
+  print(table)
+  if disagree:
+    print(f'WARNING: ours and imagehash disagree on some fakes for {disagree}')
+  print(f'wrote {workdir}/transfer.json, transfer.md, transfer.png')
+
+
+if __name__ == '__main__':
+  app.run(main)
