@@ -8,9 +8,11 @@ and for each keyed grid size a keyed hash with another key (an attacker
 without the secret), the same with 256 projections (an attacker who tries to
 cover every direction the key could pick), and with the secret key itself.
 Every fake is then judged by every public hash and by the keyed hashes with
-the secret key, each at its threshold for the same clean false-copy rate.
+the secret key, each at its threshold for the same clean false-copy rate. The
+first column is the parent digit itself, unattacked: the rate at which a
+different digit passes as a copy by chance.
 
-Writes transfer.json, transfer.md and transfer.png to --workdir, and one
+Writes transfer.json, transfer.md, transfer.png and fakes.png to --workdir, and one
 batch folder per attack under attacks/ (an interrupted run continues with
 --resume).
 """
@@ -25,6 +27,7 @@ import numpy as np
 
 from icdjax import attack
 from icdjax import batch
+from icdjax import classifier
 from icdjax import data
 from icdjax import hashing
 from icdjax import icd_eval
@@ -109,7 +112,12 @@ def main(argv):
           + ', '.join(f'{k} {v:.1%}' for k, v in j.true_copy_rate.items()))
 
   chunk = _CHUNK.value or 16 * jax.local_device_count()
-  fakes, parent_rate, own = {}, [], []
+  # Baseline: the parent itself, unattacked (how often a different digit
+  # passes as a copy by chance on these pairs).
+  parents = images[pairs[:, 1]]
+  fakes = {'none': parents}
+  parent_rate = [float(np.mean(classifier.predict(parents) == labels[pairs[:, 1]]))]
+  own = [None]
   for i, name in enumerate(attacks):
     print(f'[{i + 1}/{len(attacks)}] attacking {label(name, secret)} ({name})')
     config = attack.AttackConfig(model=int(_MODEL.value), epochs=_EPOCHS.value, hash_name=name)
@@ -126,7 +134,7 @@ def main(argv):
   originals = images[pairs[:, 0]]
   m = transfer.success_matrix(fakes, originals, judges)
   rows = [f'{label(j.hash_name, secret)} (thr {j.threshold})' for j in judges]
-  cols = [label(a, secret) for a in attacks]
+  cols = ['none (parent as is)'] + [label(a, secret) for a in attacks]
   table = transfer.markdown_table(m['success'], rows, cols)
   table += '\n| classifier reads the parent | ' + ' | '.join(f'{r:.0%}' for r in parent_rate) + ' |'
   (workdir / 'transfer.md').write_text(table + '\n')
@@ -134,7 +142,7 @@ def main(argv):
       'pairs': len(pairs), 'model': int(_MODEL.value), 'epochs': _EPOCHS.value,
       'split': _SPLIT.value, 'data': _DATA_DIR.value or 'shipped sample',
       'false_copy_rate': _RATE.value, 'clean_pairs': _CLEAN.value,
-      'secret_key': secret, 'attacker_key': other, 'attacks': attacks,
+      'secret_key': secret, 'attacker_key': other, 'attacks': ['none'] + attacks,
       'judges': [dict(vars(j)) for j in judges],
       'success': m['success'].tolist(), 'median_distance': m['median_distance'].tolist(),
       'ours_equals_imagehash': m['agreement'].tolist(),
@@ -144,7 +152,12 @@ def main(argv):
   plotting.transfer_matrix(workdir / 'transfer.png', m['success'], rows, cols, parent_rate,
                            f'Model {_MODEL.value}, {len(pairs)} pairs: fakes judged copies at '
                            f'{_RATE.value:.0%} clean false-copy rate')
-  disagree = [(j.hash_name, a) for ji, j in enumerate(judges) for ai, a in enumerate(attacks)
+  k = min(8, len(pairs))
+  plotting.image_table(workdir / 'fakes.png',
+                       [('original', originals[:k]), ('parent', parents[:k])]
+                       + [(label(a, secret), fakes[a][:k]) for a in attacks],
+                       'Fakes made against each hash (first pairs)')
+  disagree = [(j.hash_name, a) for ji, j in enumerate(judges) for ai, a in enumerate(fakes)
               if m['agreement'][ji, ai] not in (-1, len(pairs))]
   print(table)
   if disagree:

@@ -26,11 +26,9 @@ import sys
 import time
 from typing import Callable
 
-import imagehash
 import jax
 import jax.numpy as jnp
 import numpy as np
-from PIL import Image
 
 from icdjax import attack
 from icdjax import classifier
@@ -300,10 +298,8 @@ def merge(images, labels, pairs, chunk_dir, chunk_size, workdir, hash_name='ahas
       'correlation_with_original': pipeline.correlation(fake, originals),
   }
   if hash_name in pipeline.IMAGEHASH_FUNCTIONS:  # keyed hashes have no canonical library
-    ih_fn = getattr(imagehash, pipeline.IMAGEHASH_FUNCTIONS[hash_name])
-    results['imagehash_hamming_distance'] = np.array(
-        [ih_fn(Image.fromarray(f)) - ih_fn(Image.fromarray(o)) for f, o in zip(fake, originals)],
-        np.int32)
+    results['imagehash_hamming_distance'] = pipeline.imagehash_distances(fake, originals,
+                                                                         hash_name)
   _save_atomic(pathlib.Path(workdir) / 'results.npz', **results)
   return results
 

@@ -43,6 +43,13 @@ IMAGEHASH_FUNCTIONS = {'ahash': 'average_hash', 'dhash': 'dhash', 'phash': 'phas
                        'whash': 'whash'}
 
 
+def imagehash_distances(images_a, images_b, hash_name: str = 'ahash') -> np.ndarray:
+  """imagehash's distances ``[N]`` between uint8 images ``[N, H, W]``, pair by pair."""
+  fn = getattr(imagehash, IMAGEHASH_FUNCTIONS[hash_name])
+  return np.array([fn(Image.fromarray(a)) - fn(Image.fromarray(b))
+                   for a, b in zip(images_a, images_b)], np.int32)
+
+
 def imagehash_distance(path_a, path_b, hash_name: str = 'ahash') -> tuple[int, str, str]:
   """imagehash's distance between two image files, and their hex hashes."""
   fn = getattr(imagehash, IMAGEHASH_FUNCTIONS[hash_name])

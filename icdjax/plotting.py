@@ -168,3 +168,21 @@ def transfer_matrix(path, success, row_labels, col_labels, parent_rate=None, tit
   if title:
     ax.set_title(title, fontsize=10)
   _save(fig, path, dpi=110)
+
+
+def image_table(path, rows, title=None):
+  """Rows of 8-bit images, each row ``(label, images [K, H, W])``, labelled on the left."""
+  k = max(len(images) for _, images in rows)
+  fig, axes = plt.subplots(len(rows), k, figsize=(0.9 * k + 1.8, 0.95 * len(rows) + 0.4),
+                           squeeze=False)
+  for r, (label, images) in enumerate(rows):
+    for c in range(k):
+      ax = axes[r, c]
+      if c < len(images):
+        _show(ax, images[c])
+      else:
+        ax.axis('off')
+    axes[r, 0].set_ylabel(label, rotation=0, ha='right', va='center', fontsize=8)
+  if title:
+    fig.suptitle(title, fontsize=10)
+  _save(fig, path, dpi=100)

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-import imagehash
 import numpy as np
-from PIL import Image
 
 from icdjax import hashing
 from icdjax import icd_eval
@@ -64,9 +62,7 @@ def judged_distances(fakes: np.ndarray, originals: np.ndarray, hash_name: str) -
   out = {'ours': np.asarray(hashing.hamming_distance(hashing.hash_bits(fakes, hash_name),
                                                      hashing.hash_bits(originals, hash_name)))}
   if hash_name in pipeline.IMAGEHASH_FUNCTIONS:
-    fn = getattr(imagehash, pipeline.IMAGEHASH_FUNCTIONS[hash_name])
-    out['imagehash'] = np.array([fn(Image.fromarray(f)) - fn(Image.fromarray(o))
-                                 for f, o in zip(fakes, originals)], np.int32)
+    out['imagehash'] = pipeline.imagehash_distances(fakes, originals, hash_name)
   return out
 
 

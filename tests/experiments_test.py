@@ -85,17 +85,20 @@ def test_transfer_writes_the_matrix(tmp_path):
               '--num_pairs=2', '--epochs=3', '--clean_pairs=200', '--chunk_size=2',
               f'--workdir={tmp_path}')
   assert proc.returncode == 0, proc.stderr[-3000:]
-  for name in ('transfer.json', 'transfer.md', 'transfer.png'):
+  for name in ('transfer.json', 'transfer.md', 'transfer.png', 'fakes.png'):
     assert (tmp_path / name).is_file(), name
   report = json.loads((tmp_path / 'transfer.json').read_text())
   assert [j['hash_name'] for j in report['judges']] == ['ahash', 'dhash', 'phash', 'whash',
                                                        'keyed8:20261128']
-  assert np.array(report['success']).shape == (5, 2)
+  assert report['attacks'] == ['none', 'ahash', 'keyed8:7']
+  assert np.array(report['success']).shape == (5, 3)
   for j in report['judges']:
     assert j['false_copy_rate'] <= 0.01
   # Ours and imagehash agree on every public-hash verdict; keyed ones have no imagehash.
   agree = np.array(report['ours_equals_imagehash'])
   assert (agree[:4] == 2).all() and (agree[4] == -1).all()
+  # At a 1% false-copy rate, hardly any unattacked different digit passes.
+  assert np.array(report['success'])[:, 0].max() <= 0.5
   proc = _run('experiments.transfer', '--attacks=keyed99:1', f'--workdir={tmp_path}/x')
   assert proc.returncode != 0 and 'keyed hash names' in proc.stderr
   proc = _run('experiments.transfer', '--attacker_key=5', '--secret_key=5',
