@@ -104,3 +104,15 @@ def test_transfer_writes_the_matrix(tmp_path):
   proc = _run('experiments.transfer', '--attacker_key=5', '--secret_key=5',
               f'--workdir={tmp_path}/y')
   assert proc.returncode != 0 and 'must differ' in proc.stderr
+
+
+def test_check_hashes_on_the_shipped_sample():
+  proc = _run('experiments.check_hashes', '--split=test')
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  report = json.loads(proc.stdout[proc.stdout.index('{\n'):])
+  assert report['images'] == 1000
+  for name in ('ahash', 'dhash', 'phash', 'whash'):
+    assert report[name]['images_differing'] == 0 and report[name]['bits_differing'] == 0, name
+  # The sample exercises wHash's median ties, so equality covers them.
+  assert report['whash']['median_tie_bits'] > 100
+  assert 0 < report['whash']['tie_bits_where_imagehash_says_1'] < report['whash']['median_tie_bits']
