@@ -3,6 +3,7 @@
   python -m experiments.batch --model=2 --num_pairs=1000 \
       --data_dir=/path/to/mnist --split=test --workdir=runs/batch-model2
   python -m experiments.batch --model=1 --pairs=pairs.csv --workdir=runs/b1 --resume
+  python -m experiments.batch --hash=phash --slack_bits=6 --workdir=runs/phash
 
 Writes results.npz, summary.json, success_vs_threshold.png and grid.png to
 --workdir, plus chunks/ while it runs (an interrupted run continues with

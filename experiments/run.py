@@ -3,6 +3,8 @@
   python -m experiments.run --model=2
   python -m experiments.run --model=1 --data_dir=/path/to/mnist --split=test \
       --original_index=3 --parent_index=7
+  python -m experiments.run --hash=dhash --slack_bits=7     # any hash; aim below the threshold
+  python -m experiments.run --hash=keyed16:1234             # a keyed (secret) hash
 
 Runs on CPU, GPU or TPU through JAX's platform selection (JAX_PLATFORMS).
 Writes original.png, parent.png, fake.png, summary.json, history.npz,
