@@ -90,6 +90,15 @@ many = batch.run_batch(images, labels, pairs, cfg, seed=5, chunk_size=4,
                        workdir=sys.argv[1] + '/many', progress=False)
 one = batch.run_batch(images, labels, pairs, cfg, seed=5, chunk_size=4,
                       workdir=sys.argv[1] + '/one', devices=jax.devices()[:1], progress=False)
+# wHash's float64 step is a host callback: under sharding it must still give
+# each fake its own exact distance.
+import icdjax
+wcfg = attack.AttackConfig(model=2, epochs=4, hash_name='whash')
+w = batch.run_batch(images, labels, pairs, wcfg, seed=5, chunk_size=4,
+                    workdir=sys.argv[1] + '/whash', progress=False)
+wd = icdjax.hamming_distance(icdjax.whash(w['fake']), icdjax.whash(images[pairs[:, 0]]))
+assert np.array_equal(np.asarray(wd), w['hamming_distance']), (wd, w['hamming_distance'])
+assert np.array_equal(w['hamming_distance'], w['imagehash_hamming_distance'])
 print(json.dumps({{'dist_equal': bool(np.array_equal(many['hamming_distance'], one['hamming_distance'])),
                   'max_pixel_diff': int(np.abs(many['fake'].astype(int) - one['fake'].astype(int)).max()),
                   'n': len(pairs)}}))
