@@ -19,6 +19,7 @@ from absl import flags
 import jax
 import numpy as np
 
+from experiments import common
 from icdjax import attack
 from icdjax import batch
 from icdjax import data
@@ -35,24 +36,9 @@ _SAME = flags.DEFINE_bool('allow_same_label', False, 'Allow pairs of the same di
 _DATA_DIR = flags.DEFINE_string('data_dir', None, 'MNIST IDX directory (default: shipped sample).')
 _SPLIT = flags.DEFINE_string('split', 'test', 'Data split.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Attack seed (pair k uses fold_in(seed, k)).')
-_HASH = flags.DEFINE_string('hash', 'ahash', "The perceptual hash to attack (and judge with): "
-                            "ahash, dhash, phash, whash, or a keyed hash 'keyed<S>:<key>' "
-                            "(e.g. keyed16:1234).")
-flags.register_validator('hash', lambda v: _valid_hash(v),
-                         "must be ahash, dhash, phash, whash or 'keyed<S>:<key>' with S in "
-                         "4..32, e.g. keyed16:1234")
-
-
-def _valid_hash(name: str) -> bool:
-  try:
-    hashing.check_hash_name(name)
-    return True
-  except ValueError:
-    return False
+_HASH = common.define_hash_flag()
 _EPOCHS = flags.DEFINE_integer('epochs', attack.AttackConfig().epochs, 'Epochs.', lower_bound=1)
-_SLACK = flags.DEFINE_integer('slack_bits', 0, 'Bits the attack may leave wrong (it aims at a '
-                              'distance of at most this; keep it below the threshold).',
-                              lower_bound=0, upper_bound=63)
+_SLACK = common.define_slack_flag()
 _CHUNK = flags.DEFINE_integer('chunk_size', None,
                               'Pairs per vmapped chunk (default: 16 per device).', lower_bound=1)
 _THRESHOLD = flags.DEFINE_integer('threshold', hashing.DEFAULT_THRESHOLD, 'ICD threshold.',

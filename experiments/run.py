@@ -20,6 +20,7 @@ from absl import flags
 from absl import logging
 import numpy as np
 
+from experiments import common
 from icdjax import attack
 from icdjax import data
 from icdjax import hashing
@@ -28,9 +29,7 @@ from icdjax import pipeline
 _D = attack.AttackConfig()
 _MODEL = flags.DEFINE_enum('model', '2', ['1', '2'], 'Architecture: 1 chained, 2 concurrent.')
 _EPOCHS = flags.DEFINE_integer('epochs', _D.epochs, 'Training epochs.', lower_bound=1)
-_SLACK = flags.DEFINE_integer('slack_bits', 0, 'Bits the attack may leave wrong (it aims at a '
-                              'distance of at most this; keep it below the threshold).',
-                              lower_bound=0, upper_bound=63)
+_SLACK = common.define_slack_flag()
 _ORIGINAL = flags.DEFINE_integer('original_index', 0, 'Index of the original digit.')
 _PARENT = flags.DEFINE_integer('parent_index', None,
                                'Index of the parent digit (default: first digit of another class).')
@@ -45,20 +44,7 @@ _SCHEDULE = flags.DEFINE_enum('schedule', _D.schedule, list(attack.SCHEDULES),
                               "Model 2's Real weight schedule.")
 _FINAL_WEIGHT = flags.DEFINE_float('final_real_weight', _D.final_real_weight,
                                    'Real weight at the last epoch.', lower_bound=0.0)
-_HASH = flags.DEFINE_string('hash', 'ahash', "The perceptual hash to attack (and judge with): "
-                            "ahash, dhash, phash, whash, or a keyed hash 'keyed<S>:<key>' "
-                            "(e.g. keyed16:1234).")
-flags.register_validator('hash', lambda v: _valid_hash(v),
-                         "must be ahash, dhash, phash, whash or 'keyed<S>:<key>' with S in "
-                         "4..32, e.g. keyed16:1234")
-
-
-def _valid_hash(name: str) -> bool:
-  try:
-    hashing.check_hash_name(name)
-    return True
-  except ValueError:
-    return False
+_HASH = common.define_hash_flag()
 _FEATURES = flags.DEFINE_enum('features', _D.features, ['lanczos', 'block'],
                               'Relaxed-hash features: imagehash\'s resize or the block mean.')
 _REAL_LR = flags.DEFINE_float('real_lr', _D.real_lr, 'Real net learning rate.', lower_bound=0.0)
