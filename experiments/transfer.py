@@ -5,15 +5,17 @@
 
 Model 2 attacks the same pairs once per attacked hash: the four public hashes,
 and for each keyed grid size a keyed hash with another key (an attacker
-without the secret), the same with 256 projections (an attacker who tries to
-cover every direction the key could pick), and with the secret key itself.
+without the secret), the same with 256 and 1024 projections (--wide_bits: an
+attacker who tries to cover every direction the key could pick), and with the
+secret key itself.
 Every fake is then judged by every public hash and by the keyed hashes with
 the secret key, each at its threshold for the same clean false-copy rate. The
 first column is the parent digit itself, unattacked: the rate at which a
 different digit passes as a copy by chance.
 
-Writes transfer.json, transfer.md, transfer.png and fakes.png to --workdir, and one
-batch folder per attack under attacks/ (an interrupted run continues with
+Writes transfer.json, transfer.md, transfer.png (the matrix), fakes.png and
+keyless.png (what key-less attackers gain by matching more directions) to
+--workdir, and one batch folder per attack under attacks/ (an interrupted run continues with
 --resume).
 """
 
@@ -46,9 +48,9 @@ _SECRET = flags.DEFINE_integer('secret_key', 20261128, "The defender's key.", lo
 _OTHER = flags.DEFINE_integer('attacker_key', 7, 'The key an attacker without the secret uses.',
                               lower_bound=0)
 _SIZES = flags.DEFINE_list('keyed_sizes', ['8', '16'], 'Grid sizes of the keyed hashes.')
-_WIDE = flags.DEFINE_integer('wide_bits', 256,
-                             'Projections of the key-less attacker who covers many directions '
-                             '(0: skip that attack).', lower_bound=0)
+_WIDE = flags.DEFINE_list('wide_bits', ['256', '1024'],
+                          'Projection counts of key-less attackers who cover many directions '
+                          '(empty: none).')
 _ATTACKS = flags.DEFINE_list('attacks', None,
                              'Hashes to attack (default: public hashes and the keyed variants).')
 _RATE = flags.DEFINE_float('false_copy_rate', 0.01, 'Clean false-copy rate every judge holds.',
@@ -70,6 +72,27 @@ def label(hash_name: str, secret: int) -> str:
   return f'keyed{size}, {who}' + (f', {bits} proj.' if bits != 64 else '')
 
 
+def keyless_frontier(attacks, judges, success, parent_rate, secret) -> dict:
+  """Per keyed grid: the key-less attacks' success against the secret judge
+  and their parent rate, by number of projections (``{size: {...}}``)."""
+  out = {}
+  for j, judge in enumerate(judges):
+    keyed = hashing.parse_keyed(judge.hash_name)
+    if keyed is None:
+      continue
+    rows = []
+    for i, name in enumerate(attacks):  # success column i + 1: column 0 is 'none'
+      a = hashing.parse_keyed(name)
+      if a is not None and a[0] == keyed[0] and a[1] != secret:
+        rows.append((a[2], float(success[j, i + 1]), float(parent_rate[i])))
+    if rows:
+      rows.sort()
+      out[str(keyed[0])] = {'projections': [r[0] for r in rows],
+                            'success': [r[1] for r in rows],
+                            'parent_digit_rate': [r[2] for r in rows]}
+  return out
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
@@ -78,6 +101,7 @@ def main(argv):
     raise app.UsageError('--attacker_key must differ from --secret_key')
   try:
     sizes = [int(s) for s in _SIZES.value]
+    wide = [int(b) for b in _WIDE.value]
     keyed_judges = [f'keyed{s}:{secret}' for s in sizes]
     for name in keyed_judges:
       hashing.check_hash_name(name)
@@ -86,12 +110,12 @@ def main(argv):
       attacks = list(hashing.HASHES)
       for s in sizes:
         attacks.append(f'keyed{s}:{other}')
-        if _WIDE.value:
-          attacks.append(f'keyed{s}:{other}:{_WIDE.value}')
+        for bits in wide:
+          attacks.append(f'keyed{s}:{other}:{bits}')
         attacks.append(f'keyed{s}:{secret}')
     for name in attacks:
       hashing.check_hash_name(name)
-  except ValueError as e:
+  except ValueError as e:  # also a non-integer in --keyed_sizes or --wide_bits
     raise app.UsageError(str(e)) from e
   judges_names = list(hashing.HASHES) + keyed_judges
 
@@ -152,6 +176,11 @@ def main(argv):
   plotting.transfer_matrix(workdir / 'transfer.png', m['success'], rows, cols, parent_rate,
                            f'Model {_MODEL.value}, {len(pairs)} pairs: fakes judged copies at '
                            f'{_RATE.value:.0%} clean false-copy rate')
+  frontier = keyless_frontier(attacks, judges, m['success'], parent_rate[1:], secret)
+  if frontier:
+    report['keyless_frontier'] = frontier
+    (workdir / 'transfer.json').write_text(json.dumps(report, indent=2))
+    plotting.keyless_frontier(workdir / 'keyless.png', frontier)
   k = min(8, len(pairs))
   plotting.image_table(workdir / 'fakes.png',
                        [('original', originals[:k]), ('parent', parents[:k])]
@@ -162,7 +191,8 @@ def main(argv):
   print(table)
   if disagree:
     print(f'WARNING: ours and imagehash disagree on some fakes for {disagree}')
-  print(f'wrote {workdir}/transfer.json, transfer.md, transfer.png')
+  print(f'wrote {workdir}/transfer.json, transfer.md, transfer.png, fakes.png'
+        + (', keyless.png' if frontier else ''))
 
 
 if __name__ == '__main__':

@@ -186,3 +186,29 @@ def image_table(path, rows, title=None):
   if title:
     fig.suptitle(title, fontsize=10)
   _save(fig, path, dpi=100)
+
+
+def keyless_frontier(path, frontier: dict):
+  """What a key-less attacker buys by covering more directions, and what it pays.
+
+  ``frontier``: ``{grid size: {'projections': [...], 'success': [...],
+  'parent_digit_rate': [...]}}``; one line pair per keyed grid.
+  """
+  fig, ax = plt.subplots(figsize=(6.5, 4))
+  for i, (size, f) in enumerate(sorted(frontier.items(), key=lambda kv: int(kv[0]))):
+    ax.plot(f['projections'], f['success'], 'o-', color=f'C{i}',
+            label=f'keyed{size}: fakes judged copies')
+    ax.plot(f['projections'], f['parent_digit_rate'], 's--', color=f'C{i}',
+            label=f'keyed{size}: fakes read as the parent')
+  ax.set_xscale('log', base=2)
+  ticks = sorted({p for f in frontier.values() for p in f['projections']})
+  ax.set_xticks(ticks)
+  ax.set_xticklabels([str(t) for t in ticks])
+  ax.minorticks_off()
+  ax.set_xlabel("projections the attacker matches (its own key)")
+  ax.set_ylabel('rate')
+  ax.set_ylim(-0.03, 1.03)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  ax.set_title('Attacking a keyed hash without its key', fontsize=10)
+  _save(fig, path, dpi=110)

@@ -85,13 +85,16 @@ def test_transfer_writes_the_matrix(tmp_path):
               '--num_pairs=2', '--epochs=3', '--clean_pairs=200', '--chunk_size=2',
               f'--workdir={tmp_path}')
   assert proc.returncode == 0, proc.stderr[-3000:]
-  for name in ('transfer.json', 'transfer.md', 'transfer.png', 'fakes.png'):
+  for name in ('transfer.json', 'transfer.md', 'transfer.png', 'fakes.png', 'keyless.png'):
     assert (tmp_path / name).is_file(), name
   report = json.loads((tmp_path / 'transfer.json').read_text())
   assert [j['hash_name'] for j in report['judges']] == ['ahash', 'dhash', 'phash', 'whash',
                                                        'keyed8:20261128']
   assert report['attacks'] == ['none', 'ahash', 'keyed8:7']
   assert np.array(report['success']).shape == (5, 3)
+  frontier = report['keyless_frontier']['8']
+  assert frontier['projections'] == [64]
+  assert frontier['success'] == [report['success'][4][2]]
   for j in report['judges']:
     assert j['false_copy_rate'] <= 0.01
   # Ours and imagehash agree on every public-hash verdict; keyed ones have no imagehash.
