@@ -92,7 +92,7 @@ def _dct_matrix(n: int, k: int) -> np.ndarray:
 
 
 @functools.partial(jax.jit, static_argnames=('hash_size', 'highfreq_factor', 'is_rgb'))
-def _phash(images, hash_size: int, highfreq_factor: int, is_rgb: bool) -> jnp.ndarray:
+def _phash_float32(images, hash_size: int, highfreq_factor: int, is_rgb: bool) -> jnp.ndarray:
   n = hash_size * highfreq_factor
   small = resampling.resize_exact(_grey(images, is_rgb), n, n).astype(jnp.float32)
   c = jnp.asarray(_dct_matrix(n, hash_size), jnp.float32)
@@ -102,13 +102,36 @@ def _phash(images, hash_size: int, highfreq_factor: int, is_rgb: bool) -> jnp.nd
   return flat > jnp.median(flat, axis=-1, keepdims=True)
 
 
-def phash(images, hash_size: int = 8, highfreq_factor: int = 4) -> jnp.ndarray:
-  """imagehash's ``phash``: resize to 4*hash_size square, 2-D DCT-II, top-left
-  hash_size x hash_size block, bit = coefficient > median. bool ``[..., n]``.
+def _phash_from_small(small: np.ndarray, hash_size: int) -> np.ndarray:
+  """imagehash's DCT step on the resized grey image ``[..., n, n]``: the same
+  scipy call on the same float64 input, so the same rounding."""
+  import scipy.fftpack  # pylint: disable=g-import-not-at-top
+  pixels = np.asarray(small, np.float64)
+  dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=-2), axis=-1)
+  low = dct[..., :hash_size, :hash_size].reshape(pixels.shape[:-2] + (hash_size * hash_size,))
+  return low > np.median(low, axis=-1, keepdims=True)
 
-  The DCT runs in float32 (imagehash: float64 through FFTs); a coefficient
-  within float32 rounding of the median can fall on either side in the two.
-  See BUILD_NOTES.md for how often that happens on real digits.
+
+@functools.partial(jax.jit, static_argnames=('hash_size', 'highfreq_factor', 'is_rgb'))
+def _phash(images, hash_size: int, highfreq_factor: int, is_rgb: bool) -> jnp.ndarray:
+  n = hash_size * highfreq_factor
+  small = resampling.resize_exact(_grey(images, is_rgb), n, n)
+  out = jax.ShapeDtypeStruct(small.shape[:-2] + (hash_size * hash_size,), jnp.bool_)
+  return jax.pure_callback(functools.partial(_phash_from_small, hash_size=hash_size), out,
+                           small, vmap_method='expand_dims')
+
+
+def phash(images, hash_size: int = 8, highfreq_factor: int = 4) -> jnp.ndarray:
+  """imagehash's ``phash``, bit for bit: resize to 4*hash_size square, 2-D
+  DCT-II, top-left hash_size x hash_size block, bit = coefficient > median.
+  bool ``[..., n]``.
+
+  The resize is exact on the device. The DCT is imagehash's own float64
+  ``scipy.fftpack.dct``, run on the host (a ``pure_callback``: still jittable
+  and vmappable), because on images with symmetries (a constant image, a
+  centred square) coefficients that are 0 in exact arithmetic carry rounding
+  noise, and the median falls among them: any other arithmetic, float32 on
+  the device included, sets those bits differently.
   """
   _check_hash_size(hash_size)
   is_rgb = checks.check_uint8_images(images)
@@ -372,16 +395,17 @@ def exact_bits_u8(image_u8: jnp.ndarray, hash_name: str = 'ahash', *,
 
   For use inside jitted attack code; the public functions above check input.
   ``fast=True`` computes wHash by the integer rule (block sum > median; a
-  block tied with the median gives 0) on the device, without the host
-  round trip; it differs from imagehash only on such ties. The attacks use it
-  for their per-epoch progress curve only.
+  block tied with the median gives 0) and pHash's DCT in float32, on the
+  device, without the host round trip; they differ from imagehash only where
+  a value ties with the median in exact arithmetic. The attacks use them for
+  their per-epoch progress curve only.
   """
   if hash_name == 'ahash':
     return _average_hash(image_u8, 8, False)
   if hash_name == 'dhash':
     return _dhash(image_u8, 8, False)
   if hash_name == 'phash':
-    return _phash(image_u8, 8, 4, False)
+    return (_phash_float32 if fast else _phash)(image_u8, 8, 4, False)
   if hash_name == 'whash':
     h, w = image_u8.shape[-2], image_u8.shape[-1]
     scale = max(2 ** int(np.log2(min(h, w))), 8)

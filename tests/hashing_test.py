@@ -177,3 +177,40 @@ def test_whash_other_hash_sizes(hash_size, rng):
 def test_whash_rejects_non_power_of_two():
   with pytest.raises(icdjax.InputError, match='power of 2'):
     icdjax.whash(np.zeros((28, 28), np.uint8), 6)
+
+
+def _symmetric_images():
+  # Images whose exact DCT / wavelet coefficients tie: constant, centred
+  # squares, centred bars, stripes. Rounding decides their bits in imagehash.
+  out = []
+  for v in (0, 1, 128, 255):
+    out += [np.full((28, 28), v, np.uint8), np.full((40, 30, 3), v, np.uint8)]
+  for k in (2, 5, 9, 13):
+    square = np.zeros((28, 28), np.uint8)
+    square[14 - k:14 + k, 14 - k:14 + k] = 255
+    bars = np.zeros((32, 32), np.uint8)
+    bars[:, 16 - k:16 + k] = 100
+    stripes = np.zeros((28, 28), np.uint8)
+    stripes[::k, :] = 255
+    out += [square, bars, stripes]
+  return out
+
+
+@pytest.mark.parametrize('name', ['average_hash', 'dhash', 'phash', 'whash'])
+def test_hashes_equal_imagehash_on_images_with_exact_ties(name):
+  ours_fn, ref_fn = getattr(icdjax, name), getattr(imagehash, name)
+  for img in _symmetric_images():
+    np.testing.assert_array_equal(np.asarray(ours_fn(img)),
+                                  ref_fn(Image.fromarray(img)).hash.flatten(),
+                                  err_msg=f'{name} {img.shape} {np.unique(img)}')
+
+
+def test_float32_phash_would_get_ties_wrong():
+  # Why pHash's DCT runs in imagehash's float64 on the host: the device float32
+  # DCT sets tied bits differently on most of these images.
+  images = _symmetric_images()
+  wrong = sum(
+      not np.array_equal(np.asarray(hashing._phash_float32(jnp.asarray(im), 8, 4, im.ndim == 3)),
+                         imagehash.phash(Image.fromarray(im)).hash.flatten())
+      for im in images)
+  assert wrong > len(images) // 2
