@@ -53,14 +53,18 @@ def calibrate(images: np.ndarray, clean_pairs: np.ndarray, hash_name: str, rate:
   return Judge(hash_name, threshold, float(np.mean(different <= threshold)), tcr)
 
 
-def judged_distances(fakes: np.ndarray, originals: np.ndarray, hash_name: str) -> dict:
+def judged_distances(fakes: np.ndarray, originals: np.ndarray, hash_name: str,
+                     original_bits=None) -> dict:
   """Distances ``[N]`` of each fake to its original under one hash.
 
   Returns ``{'ours': ..., 'imagehash': ...}``; 'imagehash' only for the
   public hashes (computed by imagehash from the 8-bit images).
+  ``original_bits``: the originals' bits under this hash, if already known.
   """
+  if original_bits is None:
+    original_bits = hashing.hash_bits(originals, hash_name)
   out = {'ours': np.asarray(hashing.hamming_distance(hashing.hash_bits(fakes, hash_name),
-                                                     hashing.hash_bits(originals, hash_name)))}
+                                                     original_bits))}
   if hash_name in pipeline.IMAGEHASH_FUNCTIONS:
     out['imagehash'] = pipeline.imagehash_distances(fakes, originals, hash_name)
   return out
@@ -83,8 +87,9 @@ def success_matrix(fakes_by_attack: dict, originals: np.ndarray, judges: list) -
   shape = (len(judges), len(attacks))
   success, median, agree = np.zeros(shape), np.zeros(shape), np.full(shape, -1, np.int64)
   for j, judge in enumerate(judges):
+    original_bits = hashing.hash_bits(originals, judge.hash_name)
     for a, name in enumerate(attacks):
-      d = judged_distances(fakes_by_attack[name], originals, judge.hash_name)
+      d = judged_distances(fakes_by_attack[name], originals, judge.hash_name, original_bits)
       verdict_d = d.get('imagehash', d['ours'])
       success[j, a] = np.mean(verdict_d <= judge.threshold)
       median[j, a] = np.median(verdict_d)
