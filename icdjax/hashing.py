@@ -3,7 +3,11 @@
 Everything here is bit-exact with ``imagehash`` on Pillow images: the grey
 conversion, the LANCZOS resize (see :mod:`icdjax.resampling`) and the bit
 rule. The functions are pure, jittable and vmappable, and take any leading
-batch axes.
+batch axes. aHash and dHash run wholly on the device in integers; pHash and
+wHash resize there, then replay imagehash's float64 step on the host (a
+``jax.pure_callback``), because their bits at exact ties are decided by
+that rounding. The keyed hashes (:func:`keyed_hash`), the secret-key
+defence, are exact integers on the device.
 
 Example:
   >>> import numpy as np, icdjax
