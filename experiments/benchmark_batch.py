@@ -46,16 +46,17 @@ def _timed(fn) -> float:
 
 def worker():
   import jax  # pylint: disable=g-import-not-at-top
-  from icdjax import attack, batch, data  # pylint: disable=g-import-not-at-top
+  from icdjax import attacks, batch, data, gan  # pylint: disable=g-import-not-at-top
   images, labels = data.load('test')
   pairs = np.array([(i, i + 1) for i in range(0, 400, 2) if labels[i] != labels[i + 1]])
   rows = []
   for model in map(int, _MODELS.value):
-    config = attack.AttackConfig(model=model, epochs=_EPOCHS.value)
-    state = jax.eval_shape(lambda k, c=config: attack.init_state(k, c), jax.random.PRNGKey(0))
+    atk = attacks.get(f'model{model}', epochs=_EPOCHS.value)
+    config = atk.config
+    state = jax.eval_shape(lambda k, c=config: gan.init_state(k, c), jax.random.PRNGKey(0))
     n_params = sum(x.size for x in jax.tree_util.tree_leaves((state.real_params,
                                                              state.hash_params)))
-    single = jax.jit(lambda k, o, p, c=config: attack.attack(k, o, p, c).fake)
+    single = jax.jit(lambda k, o, p, a=atk: a(k, o, p).fake)
     o, p = images[pairs[0, 0]], images[pairs[0, 1]]
     single(jax.random.PRNGKey(0), o, p).block_until_ready()
     t = min(_timed(lambda: single(jax.random.PRNGKey(1), o, p).block_until_ready())
@@ -65,7 +66,7 @@ def worker():
     for chunk in map(int, _CHUNKS.value):
       if chunk % jax.device_count():
         continue
-      fn, n_dev = batch.sharded_attack_fn(config)
+      fn, n_dev = batch.sharded_attack_fn(atk)
       sel = pairs[:chunk]
       keys = batch.pair_keys(0, np.arange(chunk))
       args = (keys, images[sel[:, 0]], images[sel[:, 1]])

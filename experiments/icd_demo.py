@@ -18,6 +18,8 @@ from absl import flags
 import numpy as np
 
 from icdjax import data
+from icdjax import hashes
+from icdjax import pairs as pairs_lib
 from icdjax import hashing
 from icdjax import icd_eval
 from icdjax import plotting
@@ -61,8 +63,8 @@ def main(argv):
 
   # The whole split.
   copies = icd_eval.copy_distances(images)
-  pairs = icd_eval.different_label_pairs(labels, _NUM_PAIRS.value, _SEED.value)
-  different = icd_eval.pair_distances(images, pairs)
+  pairs = pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _SEED.value)
+  different = icd_eval.pair_distances(images, pairs, hashes.get('ahash'))
   all_copies = np.concatenate(list(copies.values()))
   t, tcr, fcr = icd_eval.threshold_table(all_copies, different)
   per_transform = {k: icd_eval.threshold_table(v, different)[1] for k, v in copies.items()}

@@ -14,7 +14,7 @@ from icdjax.hashing import average_hash
 from icdjax.hashing import dhash
 from icdjax.hashing import phash
 from icdjax.hashing import whash
-from icdjax.hashing import hash_bits
+from icdjax.hashes import hash_bits
 from icdjax.hashing import keyed_hash
 from icdjax.hashing import hamming_distance
 from icdjax.hashing import hash_hex

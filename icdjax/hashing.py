@@ -49,7 +49,7 @@ def _grey(images: jnp.ndarray, is_rgb: bool) -> jnp.ndarray:
 
 
 @functools.partial(jax.jit, static_argnames=('hash_size', 'is_rgb'))
-def _average_hash(images: jnp.ndarray, hash_size: int, is_rgb: bool) -> jnp.ndarray:
+def average_hash_traced(images: jnp.ndarray, hash_size: int, is_rgb: bool) -> jnp.ndarray:
   small = resampling.resize_exact(_grey(images, is_rgb), hash_size, hash_size)
   pixels = small.reshape(small.shape[:-2] + (hash_size * hash_size,))
   # pixel > mean(pixels), exactly, in integers: n * pixel > sum(pixels).
@@ -70,11 +70,11 @@ def average_hash(images, hash_size: int = 8) -> jnp.ndarray:
   """
   _check_hash_size(hash_size)
   is_rgb = checks.check_uint8_images(images)
-  return _average_hash(jnp.asarray(images), hash_size, is_rgb)
+  return average_hash_traced(jnp.asarray(images), hash_size, is_rgb)
 
 
 @functools.partial(jax.jit, static_argnames=('hash_size', 'is_rgb'))
-def _dhash(images: jnp.ndarray, hash_size: int, is_rgb: bool) -> jnp.ndarray:
+def dhash_traced(images: jnp.ndarray, hash_size: int, is_rgb: bool) -> jnp.ndarray:
   small = resampling.resize_exact(_grey(images, is_rgb), hash_size, hash_size + 1)
   diff = small[..., :, 1:] > small[..., :, :-1]
   return diff.reshape(diff.shape[:-2] + (hash_size * hash_size,))
@@ -85,10 +85,10 @@ def dhash(images, hash_size: int = 8) -> jnp.ndarray:
   bit = pixel right of it brighter, row-major. bool ``[..., hash_size**2]``."""
   _check_hash_size(hash_size)
   is_rgb = checks.check_uint8_images(images)
-  return _dhash(jnp.asarray(images), hash_size, is_rgb)
+  return dhash_traced(jnp.asarray(images), hash_size, is_rgb)
 
 
-def _dct_matrix(n: int, k: int) -> np.ndarray:
+def dct_matrix(n: int, k: int) -> np.ndarray:
   """Unnormalised DCT-II rows ``[k, n]``: ``2 cos(pi j (2i + 1) / (2 n))`` (scipy's)."""
   j = np.arange(k)[:, None]
   i = np.arange(n)[None, :]
@@ -96,10 +96,10 @@ def _dct_matrix(n: int, k: int) -> np.ndarray:
 
 
 @functools.partial(jax.jit, static_argnames=('hash_size', 'highfreq_factor', 'is_rgb'))
-def _phash_float32(images, hash_size: int, highfreq_factor: int, is_rgb: bool) -> jnp.ndarray:
+def phash_float32(images, hash_size: int, highfreq_factor: int, is_rgb: bool) -> jnp.ndarray:
   n = hash_size * highfreq_factor
   small = resampling.resize_exact(_grey(images, is_rgb), n, n).astype(jnp.float32)
-  c = jnp.asarray(_dct_matrix(n, hash_size), jnp.float32)
+  c = jnp.asarray(dct_matrix(n, hash_size), jnp.float32)
   hp = jax.lax.Precision.HIGHEST
   low = jnp.einsum('ai,...ij,bj->...ab', c, small, c, precision=hp)
   flat = low.reshape(low.shape[:-2] + (hash_size * hash_size,))
@@ -117,7 +117,7 @@ def _phash_from_small(small: np.ndarray, hash_size: int) -> np.ndarray:
 
 
 @functools.partial(jax.jit, static_argnames=('hash_size', 'highfreq_factor', 'is_rgb'))
-def _phash(images, hash_size: int, highfreq_factor: int, is_rgb: bool) -> jnp.ndarray:
+def phash_traced(images, hash_size: int, highfreq_factor: int, is_rgb: bool) -> jnp.ndarray:
   n = hash_size * highfreq_factor
   small = resampling.resize_exact(_grey(images, is_rgb), n, n)
   out = jax.ShapeDtypeStruct(small.shape[:-2] + (hash_size * hash_size,), jnp.bool_)
@@ -139,7 +139,7 @@ def phash(images, hash_size: int = 8, highfreq_factor: int = 4) -> jnp.ndarray:
   """
   _check_hash_size(hash_size)
   is_rgb = checks.check_uint8_images(images)
-  return _phash(jnp.asarray(images), hash_size, highfreq_factor, is_rgb)
+  return phash_traced(jnp.asarray(images), hash_size, highfreq_factor, is_rgb)
 
 
 # pywt's Haar filter taps: 1/sqrt(2) as a float64.
@@ -199,7 +199,7 @@ def _whash_from_small(small: np.ndarray, hash_size: int) -> np.ndarray:
 
 
 @functools.partial(jax.jit, static_argnames=('hash_size', 'scale', 'is_rgb'))
-def _whash(images, hash_size: int, scale: int, is_rgb: bool) -> jnp.ndarray:
+def whash_traced(images, hash_size: int, scale: int, is_rgb: bool) -> jnp.ndarray:
   small = resampling.resize_exact(_grey(images, is_rgb), scale, scale)
   # The wavelet part runs in float64 on the host: compiled code may fuse a
   # multiply and an add into one rounding (FMA), and the bits at exact median
@@ -210,7 +210,7 @@ def _whash(images, hash_size: int, scale: int, is_rgb: bool) -> jnp.ndarray:
 
 
 @functools.partial(jax.jit, static_argnames=('hash_size', 'scale', 'is_rgb'))
-def _whash_integer_rule(images, hash_size: int, scale: int, is_rgb: bool) -> jnp.ndarray:
+def whash_integer_rule(images, hash_size: int, scale: int, is_rgb: bool) -> jnp.ndarray:
   small = resampling.resize_exact(_grey(images, is_rgb), scale, scale)
   f = scale // hash_size
   blocks = small.reshape(small.shape[:-2] + (hash_size, f, hash_size, f)).sum(axis=(-3, -1))
@@ -236,8 +236,13 @@ def whash(images, hash_size: int = 8) -> jnp.ndarray:
   is_rgb = checks.check_uint8_images(images)
   shape = np.shape(images)
   h, w = (shape[-3], shape[-2]) if is_rgb else (shape[-2], shape[-1])
-  scale = max(2 ** int(np.log2(min(h, w))), hash_size)
-  return _whash(jnp.asarray(images), hash_size, scale, is_rgb)
+  return whash_traced(jnp.asarray(images), hash_size, whash_scale(h, w, hash_size), is_rgb)
+
+
+def whash_scale(height: int, width: int, hash_size: int = 8) -> int:
+  """imagehash's default wHash ``image_scale``: the largest power of 2 <= min(H, W),
+  at least ``hash_size``."""
+  return max(2 ** (min(height, width).bit_length() - 1), hash_size)
 
 
 # ---------------------------------------------------------------------------
@@ -246,32 +251,14 @@ def whash(images, hash_size: int = 8) -> jnp.ndarray:
 KEYED_SIZES = range(4, 33)  # int32 projections stay exact up to 32 x 32
 
 
-def parse_keyed(hash_name: str) -> tuple[int, int, int] | None:
-  """``'keyedS:K'`` -> ``(S, K, 64)``, ``'keyedS:K:B'`` -> ``(S, K, B)``; None for other names.
-
-  S is the grid side, K the secret key, B the number of bits (projections).
-  """
-  if not isinstance(hash_name, str) or not hash_name.startswith('keyed'):
-    return None
-  parts = hash_name[len('keyed'):].split(':')
-  ok = 2 <= len(parts) <= 3 and all(p.isdigit() for p in parts)
-  if ok:
-    size, key, bits = int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else 64
-    ok = size in KEYED_SIZES and key < 2 ** 63 and 1 <= bits <= 4096
-  if not ok:
-    raise checks.InputError(
-        f"keyed hash names are 'keyed<S>:<key>' or 'keyed<S>:<key>:<bits>' with S in "
-        f"4..32, a key in 0..2**63-1 and 1..4096 bits (64 by default), e.g. "
-        f"'keyed16:1234'; got {hash_name!r}")
-  return size, key, bits
-
-
-def check_hash_name(hash_name: str) -> str:
-  """Returns ``hash_name`` if it names a hash here, else raises InputError."""
-  if hash_name in HASHES or parse_keyed(hash_name) is not None:
-    return hash_name
-  raise checks.InputError(f"hash must be one of {HASHES} or 'keyed<S>:<key>' "
-                          f"(e.g. 'keyed16:1234'), got {hash_name!r}")
+def check_keyed(size, key, n_bits) -> None:
+  """Raises InputError unless (size, key, n_bits) make a keyed hash."""
+  if not all(isinstance(v, (int, np.integer)) for v in (key, size, n_bits)):
+    raise checks.InputError(f'key, size and n_bits must be integers, got {key!r}, {size!r}, '
+                            f'{n_bits!r}')
+  if not (size in KEYED_SIZES and 0 <= key < 2 ** 63 and 1 <= n_bits <= 4096):
+    raise checks.InputError(f'a keyed hash needs a grid size in 4..32, a key in 0..2**63-1 and '
+                            f'1..4096 bits; got size {size}, key {key}, {n_bits} bits')
 
 
 def keyed_matrix(key: int, size: int = 16, n_bits: int = 64) -> np.ndarray:
@@ -285,7 +272,7 @@ def keyed_matrix(key: int, size: int = 16, n_bits: int = 64) -> np.ndarray:
 
 
 @functools.partial(jax.jit, static_argnames=('size', 'is_rgb'))
-def _keyed_hash(images, matrix, size: int, is_rgb: bool) -> jnp.ndarray:
+def keyed_hash_traced(images, matrix, size: int, is_rgb: bool) -> jnp.ndarray:
   small = resampling.resize_exact(_grey(images, is_rgb), size, size)
   pixels = small.reshape(small.shape[:-2] + (size * size,))
   # Projections of the mean-removed image, exactly, in integers (times n).
@@ -313,22 +300,10 @@ def keyed_hash(images, key: int, size: int = 16, n_bits: int = 64) -> jnp.ndarra
   Returns:
     bool ``[..., n_bits]``.
   """
-  if not all(isinstance(v, (int, np.integer)) for v in (key, size, n_bits)):
-    raise checks.InputError(f'key, size and n_bits must be integers, got {key!r}, {size!r}, '
-                            f'{n_bits!r}')
-  parse_keyed(f'keyed{size}:{key}:{n_bits}')  # validates the ranges
+  check_keyed(size, key, n_bits)
   is_rgb = checks.check_uint8_images(images)
-  return _keyed_hash(jnp.asarray(images), jnp.asarray(keyed_matrix(key, size, n_bits)), size,
+  return keyed_hash_traced(jnp.asarray(images), jnp.asarray(keyed_matrix(key, size, n_bits)), size,
                      is_rgb)
-
-
-def hash_bits(images, hash_name: str = 'ahash') -> jnp.ndarray:
-  """The named hash (``'ahash'``, ``'dhash'``, ``'phash'``, ``'whash'`` or
-  ``'keyed<S>:<key>[:<bits>]'``) of uint8 images, bool ``[..., bits]`` (64 unless given)."""
-  keyed = parse_keyed(check_hash_name(hash_name))
-  if keyed is not None:
-    return keyed_hash(images, keyed[1], keyed[0], keyed[2])
-  return {'ahash': average_hash, 'dhash': dhash, 'phash': phash, 'whash': whash}[hash_name](images)
 
 
 def _check_hash_size(hash_size: int) -> None:
@@ -383,37 +358,26 @@ def hex_to_bits(hex_string: str, n_bits: int = 64) -> np.ndarray:
   return np.array([(value >> (n_bits - 1 - i)) & 1 for i in range(n_bits)], bool)
 
 
+def quantize(images: jnp.ndarray) -> jnp.ndarray:
+  """Float images in [0, 1] to uint8 as saved (clip, round to nearest); traceable, unchecked."""
+  return jnp.round(jnp.clip(images, 0.0, 1.0) * 255.0).astype(jnp.uint8)
+
+
 def to_uint8(images) -> jnp.ndarray:
   """Float images in [0, 1] to the 8-bit image a user saves (round to nearest)."""
   images = jnp.asarray(images)
   checks.check_float_images(images)
-  return jnp.round(jnp.clip(images, 0.0, 1.0) * 255.0).astype(jnp.uint8)
+  return quantize(images)
 
 
-HASHES = ('ahash', 'dhash', 'phash', 'whash')
-
-
-def exact_bits_u8(image_u8: jnp.ndarray, hash_name: str = 'ahash', *,
-                  fast: bool = False) -> jnp.ndarray:
-  """The exact hash of grey uint8 ``[..., 28, 28]`` images, traceable (no checks).
-
-  For use inside jitted attack code; the public functions above check input.
-  ``fast=True`` computes wHash by the integer rule (block sum > median; a
-  block tied with the median gives 0) and pHash's DCT in float32, on the
-  device, without the host round trip; they differ from imagehash only where
-  a value ties with the median in exact arithmetic. The attacks use them for
-  their per-epoch progress curve only.
-  """
-  if hash_name == 'ahash':
-    return _average_hash(image_u8, 8, False)
-  if hash_name == 'dhash':
-    return _dhash(image_u8, 8, False)
-  if hash_name == 'phash':
-    return (_phash_float32 if fast else _phash)(image_u8, 8, 4, False)
-  if hash_name == 'whash':
-    h, w = image_u8.shape[-2], image_u8.shape[-1]
-    scale = max(2 ** int(np.log2(min(h, w))), 8)
-    return (_whash_integer_rule if fast else _whash)(image_u8, 8, scale, False)
-  keyed = parse_keyed(check_hash_name(hash_name))
-  size, key, bits = keyed
-  return _keyed_hash(image_u8, jnp.asarray(keyed_matrix(key, size, bits)), size, False)
+def whash_median_ties(images) -> np.ndarray:
+  """bool ``[N, 64]``: 8x8 wHash blocks of grey uint8 ``[N, H, W]`` whose exact
+  block sum (of the image-scale resize) ties with the median; imagehash's
+  float64 rounding decides those bits."""
+  images = np.asarray(images)
+  scale = whash_scale(images.shape[-2], images.shape[-1])
+  f = scale // 8
+  small = np.asarray(resampling.resize_exact(images.astype(np.int32), scale, scale), np.int64)
+  sums = small.reshape(-1, 8, f, 8, f).sum((2, 4)).reshape(-1, 64)
+  srt = np.sort(sums, 1)
+  return 2 * sums == (srt[:, 31] + srt[:, 32])[:, None]

@@ -15,35 +15,19 @@ from PIL import ImageFilter
 
 from icdjax import hashing
 
-TRANSFORMS = ('blur', 'contrast', 'rotation')
+_TRANSFORMS = {
+    'blur': lambda im: im.filter(ImageFilter.GaussianBlur(radius=1.0)),
+    'contrast': lambda im: ImageEnhance.Contrast(im).enhance(0.6),
+    'rotation': lambda im: im.rotate(10, resample=Image.BILINEAR, fillcolor=0),
+}
+TRANSFORMS = tuple(_TRANSFORMS)
 
 
 def transform(image: np.ndarray, name: str) -> np.ndarray:
   """A user's everyday edit of a uint8 ``[H, W]`` digit, done with Pillow."""
-  im = Image.fromarray(np.asarray(image, np.uint8))
-  if name == 'blur':
-    out = im.filter(ImageFilter.GaussianBlur(radius=1.0))
-  elif name == 'contrast':
-    out = ImageEnhance.Contrast(im).enhance(0.6)
-  elif name == 'rotation':
-    out = im.rotate(10, resample=Image.BILINEAR, fillcolor=0)
-  else:
+  if name not in _TRANSFORMS:
     raise ValueError(f'unknown transform {name!r}; expected one of {TRANSFORMS}')
-  return np.asarray(out, np.uint8)
-
-
-def different_label_pairs(labels: np.ndarray, num_pairs: int, seed: int) -> np.ndarray:
-  """``[num_pairs, 2]`` random index pairs whose digits differ."""
-  labels = np.asarray(labels)
-  if len(np.unique(labels)) < 2:
-    raise ValueError('need at least two different digit classes to form pairs')
-  rng = np.random.default_rng(seed)
-  out = np.empty((0, 2), np.int64)
-  while len(out) < num_pairs:
-    cand = rng.integers(0, len(labels), (2 * num_pairs, 2))
-    cand = cand[labels[cand[:, 0]] != labels[cand[:, 1]]]
-    out = np.concatenate([out, cand])
-  return out[:num_pairs]
+  return np.asarray(_TRANSFORMS[name](Image.fromarray(np.asarray(image, np.uint8))), np.uint8)
 
 
 def copy_distances(images: np.ndarray) -> dict:
@@ -56,9 +40,10 @@ def copy_distances(images: np.ndarray) -> dict:
   return out
 
 
-def pair_distances(images: np.ndarray, pairs: np.ndarray, hash_name: str = 'ahash') -> np.ndarray:
-  """Hamming distance ``[P]`` of each index pair under the named exact hash."""
-  bits = hashing.hash_bits(images, hash_name)
+def pair_distances(images: np.ndarray, pairs: np.ndarray, spec) -> np.ndarray:
+  """Hamming distance ``[P]`` of each index pair under an exact hash (a
+  :class:`icdjax.hashes.HashSpec`)."""
+  bits = spec.bits(images)
   return np.asarray(hashing.hamming_distance(bits[pairs[:, 0]], bits[pairs[:, 1]]))
 
 

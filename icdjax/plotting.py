@@ -212,3 +212,22 @@ def keyless_frontier(path, frontier: dict):
   ax.legend(fontsize=8)
   ax.set_title('Attacking a keyed hash without its key', fontsize=10)
   _save(fig, path, dpi=110)
+
+
+def frontier(path, rows, title=None):
+  """Attacks per second (log) against the parent-digit rate, one point per attack."""
+  fig, ax = plt.subplots(figsize=(6.4, 4.4))
+  for r in rows:
+    if r['attacks_per_second'] is None:
+      continue
+    marker = 'o' if r['distance_0'] >= 0.99 else 'x'
+    ax.scatter(r['attacks_per_second'], r['parent_digit_rate'], marker=marker, s=50)
+    ax.annotate(f"{r['attack']}\n(HD 0: {r['distance_0']:.0%})",
+                (r['attacks_per_second'], r['parent_digit_rate']), fontsize=7,
+                xytext=(4, 4), textcoords='offset points')
+  ax.set_xscale('log')
+  ax.set_xlabel('attacks per second (log scale)')
+  ax.set_ylabel("classifier reads the parent's digit")
+  ax.grid(True, alpha=0.3)
+  ax.set_title(title or 'speed against looks (o: distance 0 for >= 99%)', fontsize=9)
+  _save(fig, path, dpi=120)

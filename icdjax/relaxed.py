@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from icdjax import hashing
 from icdjax import resampling
@@ -104,72 +105,71 @@ def soft_average_hash_loss(images: jnp.ndarray, target_bits: jnp.ndarray, *,
                            temperature: float = DEFAULT_TEMPERATURE,
                            margin: float = DEFAULT_MARGIN,
                            method: str = 'lanczos', kind: str = 'hinge') -> jnp.ndarray:
-  """The aHash loss of float images ``[..., H, W]`` to target bits.
+  """The aHash loss of float images ``[..., H, W]`` to target bits ``[..., hash_size**2]``.
 
   ``kind='hinge'`` is :func:`hinge_hamming_loss`, ``'sigmoid'`` is
   :func:`soft_hamming_loss`.
   """
-  return image_hash_loss(images, target_bits, hash_name='ahash', temperature=temperature,
-                         margin=margin, method=method, kind=kind)
+  hash_size = int(round(target_bits.shape[-1] ** 0.5))
+  logits = ahash_logits(images, hash_size=hash_size, method=method)
+  return _loss_from_logits(logits, target_bits, temperature, margin, kind)
 
 
-HASHES = ('ahash', 'dhash', 'phash', 'whash')
+# Relaxed logits of each hash, float images ``[..., H, W]`` in [0, 1] ->
+# ``[..., bits]``, bit = logit > 0, in grey-level-like units so that one
+# ``margin`` and ``temperature`` serve all. :mod:`icdjax.hashes` registers them.
+_CLIP = (0.0, 1.0)
 
 
-def _dct_rows(n: int, k: int) -> jnp.ndarray:
-  j = jnp.arange(k)[:, None]
-  i = jnp.arange(n)[None, :]
-  return 2.0 * jnp.cos(jnp.pi * j * (2 * i + 1) / (2 * n))
+def ahash_logits(images: jnp.ndarray, *, hash_size: int = 8,
+                 method: str = 'lanczos') -> jnp.ndarray:
+  """aHash: block feature minus the mean feature."""
+  return hash_logits(block_features(images, hash_size=hash_size, method=method))
 
 
-def image_hash_logits(images: jnp.ndarray, *, hash_name: str = 'ahash', hash_size: int = 8,
-                      method: str = 'lanczos') -> jnp.ndarray:
-  """Relaxed bit logits ``[..., hash_size**2]`` of float images in [0, 1]: bit = logit > 0.
+def dhash_logits(images: jnp.ndarray, *, hash_size: int = 8,
+                 method: str = 'lanczos') -> jnp.ndarray:
+  """dHash: resize to (hash_size+1) x hash_size; right pixel minus left."""
+  small = resampling.resize_float(images, hash_size, hash_size + 1, method=method, clip=_CLIP)
+  diff = small[..., :, 1:] - small[..., :, :-1]
+  return diff.reshape(diff.shape[:-2] + (hash_size * hash_size,))
 
-  Each is the relaxed version of the exact hash of the same name in
-  :mod:`icdjax.hashing`, in grey-level-like units (so one ``margin`` and
-  ``temperature`` serve all):
 
-  * ``ahash``: block feature minus the mean feature.
-  * ``dhash``: resize to (hash_size+1) x hash_size; right pixel minus left.
-  * ``phash``: resize to 4*hash_size square; top-left DCT-II coefficients
-    minus their median, divided by 8*hash_size (the DCT's gain).
-  * ``whash``: resize to the image scale; block means minus their median
-    (imagehash's Haar LL band after the lowest band is removed is a shifted,
-    scaled block mean).
-  * ``keyed<S>:<key>[:<bits>]`` (:func:`icdjax.hashing.keyed_hash`): resize
-    to S x S, remove the mean, project on the key's +-1 rows, divide by S;
-    ``[..., bits]`` (``hash_size`` is not used).
-  """
-  keyed = hashing.parse_keyed(hashing.check_hash_name(hash_name))
-  clip = (0.0, 1.0)
-  if keyed is not None:
-    size, key, bits = keyed
-    small = resampling.resize_float(images, size, size, clip=clip)
-    flat = small.reshape(small.shape[:-2] + (size * size,))
-    matrix = jnp.asarray(hashing.keyed_matrix(key, size, bits), images.dtype)
-    centred = flat - jnp.mean(flat, axis=-1, keepdims=True)
-    return centred @ matrix.T / jnp.sqrt(jnp.asarray(size * size, images.dtype))
-  if hash_name == 'ahash':
-    return hash_logits(block_features(images, hash_size=hash_size, method=method))
-  if hash_name == 'dhash':
-    small = resampling.resize_float(images, hash_size, hash_size + 1, clip=clip)
-    diff = small[..., :, 1:] - small[..., :, :-1]
-    return diff.reshape(diff.shape[:-2] + (hash_size * hash_size,))
-  if hash_name == 'phash':
-    n = 4 * hash_size
-    small = resampling.resize_float(images, n, n, clip=clip)
-    c = _dct_rows(n, hash_size).astype(images.dtype)
-    low = jnp.einsum('ai,...ij,bj->...ab', c, small, c) / (2.0 * n)
-    flat = low.reshape(low.shape[:-2] + (hash_size * hash_size,))
-    return flat - jnp.median(flat, axis=-1, keepdims=True)
-  h, w = images.shape[-2], images.shape[-1]
-  scale = max(2 ** (min(h, w).bit_length() - 1), hash_size)
+def phash_logits(images: jnp.ndarray, *, hash_size: int = 8,
+                 method: str = 'lanczos') -> jnp.ndarray:
+  """pHash: resize to 4*hash_size square; top-left DCT-II coefficients minus
+  their median, divided by 8*hash_size (the DCT's gain)."""
+  n = 4 * hash_size
+  small = resampling.resize_float(images, n, n, method=method, clip=_CLIP)
+  c = jnp.asarray(hashing.dct_matrix(n, hash_size), images.dtype)
+  low = jnp.einsum('ai,...ij,bj->...ab', c, small, c) / (2.0 * n)
+  flat = low.reshape(low.shape[:-2] + (hash_size * hash_size,))
+  return flat - jnp.median(flat, axis=-1, keepdims=True)
+
+
+def whash_logits(images: jnp.ndarray, *, hash_size: int = 8,
+                 method: str = 'lanczos') -> jnp.ndarray:
+  """wHash: resize to the image scale; block means minus their median
+  (imagehash's Haar LL band after the lowest band is removed is a shifted,
+  scaled block mean)."""
+  scale = hashing.whash_scale(images.shape[-2], images.shape[-1], hash_size)
   f = scale // hash_size
-  small = resampling.resize_float(images, scale, scale, clip=clip)
+  small = resampling.resize_float(images, scale, scale, method=method, clip=_CLIP)
   blocks = small.reshape(small.shape[:-2] + (hash_size, f, hash_size, f)).mean(axis=(-3, -1))
   flat = blocks.reshape(blocks.shape[:-2] + (hash_size * hash_size,))
   return flat - jnp.median(flat, axis=-1, keepdims=True)
+
+
+def keyed_logits(images: jnp.ndarray, matrix: np.ndarray, *, size: int,
+                 method: str = 'lanczos') -> jnp.ndarray:
+  """A keyed hash (:func:`icdjax.hashing.keyed_hash`): resize to size x size,
+  remove the mean, project on the key's +-1 rows ``matrix [bits, size*size]``,
+  divide by size."""
+  small = resampling.resize_float(images, size, size, method=method, clip=_CLIP)
+  flat = small.reshape(small.shape[:-2] + (size * size,))
+  m = jnp.asarray(matrix, images.dtype)
+  centred = flat - jnp.mean(flat, axis=-1, keepdims=True)
+  return centred @ m.T / jnp.sqrt(jnp.asarray(size * size, images.dtype))
 
 
 def _loss_from_logits(logits, target_bits, temperature, margin, kind, slack_bits=0):
@@ -189,18 +189,16 @@ def _loss_from_logits(logits, target_bits, temperature, margin, kind, slack_bits
   return jnp.sum(per_bit, axis=-1)
 
 
-def image_hash_loss(images: jnp.ndarray, target_bits: jnp.ndarray, *, hash_name: str = 'ahash',
+def image_hash_loss(logits: jnp.ndarray, target_bits: jnp.ndarray, *,
                     temperature: float = DEFAULT_TEMPERATURE, margin: float = DEFAULT_MARGIN,
-                    method: str = 'lanczos', kind: str = 'hinge',
-                    slack_bits: int = 0) -> jnp.ndarray:
-  """Hash loss ``[...]`` of float images ``[..., H, W]`` in [0, 1] to target bits.
+                    kind: str = 'hinge', slack_bits: int = 0) -> jnp.ndarray:
+  """Hash loss ``[...]`` of relaxed bit logits ``[..., n]`` to target bits.
 
+  ``logits`` come from a hash's relaxation (``hashes.get(name).logits(images)``).
   ``kind='hinge'``: the smooth hinge of :func:`hinge_hamming_loss`;
   ``'sigmoid'``: the soft Hamming distance of :func:`soft_hamming_loss`.
-  ``slack_bits``: leave out the that many bits that cost most, so the loss
+  ``slack_bits``: leave out that many bits, those that cost most, so the loss
   asks for a distance of at most ``slack_bits`` rather than 0 (an ICD calls a
   pair a copy at or below its threshold).
   """
-  hash_size = int(round(target_bits.shape[-1] ** 0.5))
-  logits = image_hash_logits(images, hash_name=hash_name, hash_size=hash_size, method=method)
   return _loss_from_logits(logits, target_bits, temperature, margin, kind, slack_bits)

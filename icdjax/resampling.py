@@ -196,8 +196,12 @@ def resize_float(images: jnp.ndarray, height: int, width: int, *,
 
 def resize_matrix(height: int, width: int, out_height: int, out_width: int, *,
                   method: str = 'lanczos') -> np.ndarray:
-  """The float resize as one matrix ``[out_h*out_w, h*w]`` (row-major pixels)."""
+  """The float resize as one float64 matrix ``[out_h*out_w, h*w]`` (row-major
+  pixels), without the clipping: the linear map the projection attack solves
+  with. An axis whose size does not change is the identity, as in Pillow."""
   table = {'lanczos': lanczos_weights, 'block': block_mean_weights}
   if method not in table:
     raise ValueError(f"method must be one of {sorted(table)}, got {method!r}")
-  return np.kron(table[method](height, out_height), table[method](width, out_width))
+  def axis(n_in, n_out):
+    return np.eye(n_in) if n_in == n_out else table[method](n_in, n_out)
+  return np.kron(axis(height, out_height), axis(width, out_width))

@@ -7,6 +7,7 @@ import sys
 
 import imagehash
 import numpy as np
+import pytest
 from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -28,27 +29,53 @@ def test_run_model_2_writes_everything(tmp_path):
                'evolution.png', 'training.png'):
     assert (out / name).is_file(), name
   s = json.loads((out / 'summary.json').read_text())
-  for key in ('model', 'epochs', 'seed', 'original_index', 'parent_index', 'original_label',
+  for key in ('attack', 'config', 'seed', 'original_index', 'parent_index', 'original_label',
               'parent_label', 'original_hash', 'fake_hash', 'hamming_distance',
-              'imagehash_hamming_distance', 'start_hamming_distance', 'threshold', 'verdict',
-              'seconds'):
+              'judged_hamming_distance', 'start_hamming_distance', 'threshold', 'verdict',
+              'rms_change', 'seconds'):
     assert key in s, key
   fake = Image.open(out / 'fake.png')
   assert fake.mode == 'L' and fake.size == (28, 28)
   ih = imagehash.average_hash(fake) - imagehash.average_hash(Image.open(out / 'original.png'))
-  assert ih == s['hamming_distance'] == s['imagehash_hamming_distance']
+  assert ih == s['hamming_distance'] == s['judged_hamming_distance']
+  assert s['judge'] == 'imagehash.average_hash' and s['attack'] == 'model2'
   assert s['hamming_distance'] < s['start_hamming_distance']
   history = np.load(out / 'history.npz')
   assert history['hamming_distance'].shape == (30,)
+  # The last epoch recorded is the saved fake (the figures show its distance).
+  np.testing.assert_array_equal(history['images'][-1], np.asarray(fake))
+  assert history['hamming_distance'][-1] == s['hamming_distance']
+
+
+@pytest.mark.parametrize('family', ['projection', 'pixel'])
+def test_run_fast_families_on_dhash(tmp_path, family):
+  proc = _run('experiments.run', f'--attack={family}', '--hash=dhash', '--polish',
+              f'--workdir={tmp_path}')
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  s = json.loads((tmp_path / 'summary.json').read_text())
+  ih = imagehash.dhash(Image.open(tmp_path / 'fake.png')) - imagehash.dhash(
+      Image.open(tmp_path / 'original.png'))
+  assert ih == s['judged_hamming_distance'] == s['hamming_distance']
+  assert s['hamming_distance'] < s['start_hamming_distance']
+  assert s['attack'] == family and s['polish'] and s['judge'] == 'imagehash.dhash'
 
 
 def test_run_rejects_bad_flags(tmp_path):
   proc = _run('experiments.run', '--model=3', f'--workdir={tmp_path}')
-  assert proc.returncode != 0 and 'model' in proc.stderr
+  assert proc.returncode == 2 and 'model' in proc.stderr
+  assert 'Traceback' not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+  proc = _run('experiments.run', '--attack=projection', '--model=1', f'--workdir={tmp_path}')
+  assert proc.returncode == 2 and 'disagree' in proc.stderr
+  proc = _run('experiments.run', '--real_lr=nan', f'--workdir={tmp_path}')
+  assert proc.returncode != 0 and 'Traceback' not in proc.stderr
   proc = _run('experiments.run', '--original_index=5000', f'--workdir={tmp_path}')
   assert proc.returncode != 0 and 'out of range' in proc.stderr
   proc = _run('experiments.run', '--data_dir=/nonexistent', f'--workdir={tmp_path}')
-  assert proc.returncode != 0 and 'data directory not found' in proc.stderr
+  assert proc.returncode == 2 and 'data directory not found' in proc.stderr
+  assert 'Traceback' not in proc.stderr
+  help_text = _run('experiments.run', '--help').stdout
+  for flag in ('--hash', '--slack_bits', '--attack', '--polish', '--split', '--data_dir'):
+    assert flag in help_text, flag
 
 
 def test_icd_demo(tmp_path):
@@ -70,25 +97,25 @@ def test_run_with_a_keyed_hash(tmp_path):
               f'--workdir={tmp_path}')
   assert proc.returncode == 0, proc.stderr[-3000:]
   s = json.loads((tmp_path / 'summary.json').read_text())
-  assert s['hash'] == 'keyed16:3' and s['imagehash_hamming_distance'] is None
+  assert s['hash'] == 'keyed16:3' and s['judge'] == 'icdjax.keyed16:3'
   fake = np.asarray(Image.open(tmp_path / 'fake.png'))
   original = np.asarray(Image.open(tmp_path / 'original.png'))
   d = icdjax.hamming_distance(icdjax.hash_bits(fake, 'keyed16:3'),
                               icdjax.hash_bits(original, 'keyed16:3'))
   assert int(d) == s['hamming_distance']
   proc = _run('experiments.run', '--hash=keyed16', f'--workdir={tmp_path}')
-  assert proc.returncode != 0 and 'keyed<S>:<key>' in proc.stderr
+  assert proc.returncode == 2 and 'keyed<S>:<key>' in proc.stderr
 
 
 def test_transfer_writes_the_matrix(tmp_path):
-  proc = _run('experiments.transfer', '--attacks=ahash,keyed8:7', '--keyed_sizes=8',
+  proc = _run('experiments.transfer', '--attacked=ahash,keyed8:7', '--keyed_sizes=8',
               '--num_pairs=2', '--epochs=3', '--clean_pairs=200', '--chunk_size=2',
               f'--workdir={tmp_path}')
   assert proc.returncode == 0, proc.stderr[-3000:]
   for name in ('transfer.json', 'transfer.md', 'transfer.png', 'fakes.png', 'keyless.png'):
     assert (tmp_path / name).is_file(), name
   report = json.loads((tmp_path / 'transfer.json').read_text())
-  assert [j['hash_name'] for j in report['judges']] == ['ahash', 'dhash', 'phash', 'whash',
+  assert [j['hash'] for j in report['judges']] == ['ahash', 'dhash', 'phash', 'whash',
                                                        'keyed8:20261128']
   assert report['attacks'] == ['none', 'ahash', 'keyed8:7']
   assert np.array(report['success']).shape == (5, 3)
@@ -98,12 +125,12 @@ def test_transfer_writes_the_matrix(tmp_path):
   for j in report['judges']:
     assert j['false_copy_rate'] <= 0.01
   # Ours and imagehash agree on every public-hash verdict; keyed ones have no imagehash.
-  agree = np.array(report['ours_equals_imagehash'])
+  agree = np.array(report['ours_equals_reference'])
   assert (agree[:4] == 2).all() and (agree[4] == -1).all()
   # At a 1% false-copy rate, hardly any unattacked different digit passes.
   assert np.array(report['success'])[:, 0].max() <= 0.5
-  proc = _run('experiments.transfer', '--attacks=keyed99:1', f'--workdir={tmp_path}/x')
-  assert proc.returncode != 0 and 'keyed hash names' in proc.stderr
+  proc = _run('experiments.transfer', '--attacked=keyed99:1', f'--workdir={tmp_path}/x')
+  assert proc.returncode == 2 and 'keyed' in proc.stderr
   proc = _run('experiments.transfer', '--attacker_key=5', '--secret_key=5',
               f'--workdir={tmp_path}/y')
   assert proc.returncode != 0 and 'must differ' in proc.stderr
@@ -118,4 +145,19 @@ def test_check_hashes_on_the_shipped_sample():
     assert report[name]['images_differing'] == 0 and report[name]['bits_differing'] == 0, name
   # The sample exercises wHash's median ties, so equality covers them.
   assert report['whash']['median_tie_bits'] > 100
-  assert 0 < report['whash']['tie_bits_where_imagehash_says_1'] < report['whash']['median_tie_bits']
+  assert 0 < report['whash']['tie_bits_where_reference_says_1'] < report['whash']['median_tie_bits']
+
+
+def test_compare_attacks_small(tmp_path):
+  proc = _run('experiments.compare_attacks', '--num_pairs=6', '--attacks=projection,pixel+polish',
+              '--hash=ahash', f'--workdir={tmp_path}')
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  for name in ('compare.json', 'compare.md', 'frontier.png', 'fakes.png'):
+    assert (tmp_path / name).is_file(), name
+  report = json.loads((tmp_path / 'compare.json').read_text())
+  assert [r['attack'] for r in report['rows']] == ['projection', 'pixel+polish']
+  for r in report['rows']:
+    assert r['distance_0'] == 1.0 and r['ours_equals_reference'] == 6
+    assert r['attacks_per_second'] > 0 and 0 < r['ssim'] <= 1
+  proc = _run('experiments.compare_attacks', '--attacks=gan', f'--workdir={tmp_path}/x')
+  assert proc.returncode == 2 and 'not a family' in proc.stderr

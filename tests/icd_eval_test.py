@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 import icdjax
+from icdjax import hashes
 from icdjax import icd_eval
+from icdjax import pairs as pairs_lib
 
 
 def test_threshold_table_and_1pct_threshold():
@@ -21,12 +23,12 @@ def test_threshold_table_and_1pct_threshold():
 @pytest.mark.parametrize('hash_name', ['ahash', 'dhash', 'phash', 'whash'])
 def test_pair_distances_use_the_named_hash(hash_name, sample_test):
   images, labels = sample_test
-  pairs = icd_eval.different_label_pairs(labels, 50, 0)
+  pairs = pairs_lib.different_label_pairs(labels, 50, 0)
   assert np.all(labels[pairs[:, 0]] != labels[pairs[:, 1]])
   fn = {'ahash': icdjax.average_hash, 'dhash': icdjax.dhash, 'phash': icdjax.phash,
         'whash': icdjax.whash}[hash_name]
   expected = icdjax.hamming_distance(fn(images[pairs[:, 0]]), fn(images[pairs[:, 1]]))
-  np.testing.assert_array_equal(icd_eval.pair_distances(images, pairs, hash_name), expected)
+  np.testing.assert_array_equal(icd_eval.pair_distances(images, pairs, hashes.get(hash_name)), expected)
 
 
 def test_transforms_keep_shape_and_reject_unknown(sample_test):
@@ -37,4 +39,4 @@ def test_transforms_keep_shape_and_reject_unknown(sample_test):
   with pytest.raises(ValueError, match='unknown transform'):
     icd_eval.transform(image, 'crop')
   with pytest.raises(ValueError, match='two different digit classes'):
-    icd_eval.different_label_pairs(np.zeros(5, int), 3, 0)
+    pairs_lib.different_label_pairs(np.zeros(5, int), 3, 0)

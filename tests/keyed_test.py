@@ -7,6 +7,7 @@ from PIL import Image
 import pytest
 
 import icdjax
+from icdjax import hashes
 from icdjax import hashing
 from icdjax import icd_eval
 from icdjax import transfer
@@ -50,7 +51,7 @@ def test_keys_are_reproducible_and_distinct(sample_test):
 @pytest.mark.parametrize('name', ['keyed', 'keyed16', 'keyed16:', 'keyed3:1', 'keyed33:1',
                                   'keyed16:-1', 'keyed16:1:0', 'keyed16:x', 'keyed16:1:2:3'])
 def test_bad_keyed_names_are_refused(name):
-  with pytest.raises(icdjax.InputError, match='keyed hash names'):
+  with pytest.raises(icdjax.InputError, match='keyed'):
     icdjax.hash_bits(np.zeros((28, 28), np.uint8), name)
 
 
@@ -59,44 +60,12 @@ def test_bad_keyed_arguments_are_refused():
     icdjax.keyed_hash(np.zeros((28, 28), np.uint8), 1.5)
   with pytest.raises(icdjax.InputError, match='uint8'):
     icdjax.keyed_hash(np.zeros((28, 28), np.float32), 1)
-  with pytest.raises(icdjax.InputError, match='hash must be one of'):
+  with pytest.raises(icdjax.InputError, match='unknown hash'):
     icdjax.hash_bits(np.zeros((28, 28), np.uint8), 'md5')
 
 
 def test_keyed_hash_is_jittable_and_vmappable(sample_test):
   images, _ = sample_test
-  f = jax.jit(jax.vmap(lambda im: hashing.exact_bits_u8(im, 'keyed16:3')))
+  f = jax.jit(jax.vmap(hashes.get('keyed16:3').traced))
   np.testing.assert_array_equal(np.asarray(f(images[:20])),
                                 np.asarray(icdjax.hash_bits(images[:20], 'keyed16:3')))
-
-
-def test_calibrated_judges_hold_the_false_copy_rate(sample_test):
-  images, labels = sample_test
-  clean = icd_eval.different_label_pairs(labels, 2000, 1)
-  base = images[:50]
-  copies = {'blur': (base, np.stack([icd_eval.transform(im, 'blur') for im in base]))}
-  for name in ('ahash', 'keyed16:3'):
-    judge = transfer.calibrate(images, clean, name, 0.01, copies)
-    d = icd_eval.pair_distances(images, clean, name)
-    assert judge.false_copy_rate == np.mean(d <= judge.threshold) <= 0.01
-    assert np.mean(d <= judge.threshold + 1) > 0.01  # the largest such threshold
-    assert 0.0 <= judge.true_copy_rate['blur'] <= 1.0
-  with pytest.raises(ValueError, match='false-copy rate'):
-    transfer.calibrate(images, clean, 'ahash', 1.5)
-
-
-def test_success_matrix_counts_copies_and_agrees_with_imagehash(sample_test):
-  images, labels = sample_test
-  originals = images[:6]
-  judges = [transfer.Judge('ahash', 0, 0.0, {}), transfer.Judge('keyed8:1', 0, 0.0, {})]
-  # The originals themselves are copies at distance 0 for every judge; other
-  # digits are not (for aHash, their imagehash distance is checked directly).
-  others = images[10:16]
-  m = transfer.success_matrix({'same': originals, 'other': others}, originals, judges)
-  assert m['success'][:, 0].tolist() == [1.0, 1.0]
-  ih = [imagehash.average_hash(Image.fromarray(a)) - imagehash.average_hash(Image.fromarray(b))
-        for a, b in zip(others, originals)]
-  assert m['success'][0, 1] == np.mean(np.array(ih) <= 0)
-  assert m['agreement'][0].tolist() == [6, 6] and m['agreement'][1].tolist() == [-1, -1]
-  table = transfer.markdown_table(m['success'], ['ahash', 'keyed8'], ['same', 'other'])
-  assert table.splitlines()[2].startswith('| ahash | 100% |')

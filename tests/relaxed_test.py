@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import icdjax
+from icdjax import hashes
 from icdjax import relaxed
 
 
@@ -77,21 +78,16 @@ def test_hinge_vanishes_when_bits_are_safely_right_and_counts_when_wrong():
 def test_relaxed_logits_agree_with_exact_hash_beyond_the_margin(hash_name, sample_test):
   from icdjax import hashing
   images, _ = sample_test
-  exact = np.asarray(hashing.exact_bits_u8(jnp.asarray(images), hash_name))
-  logits = np.asarray(relaxed.image_hash_logits(jnp.asarray(images, jnp.float32) / 255.0,
-                                                hash_name=hash_name))
+  spec = hashes.get(hash_name)
+  exact = np.asarray(spec.traced(jnp.asarray(images)))
+  logits = np.asarray(spec.logits(jnp.asarray(images, jnp.float32) / 255.0))
   safe = np.abs(logits) > relaxed.DEFAULT_MARGIN
   assert safe.mean() > 0.3
   np.testing.assert_array_equal(logits[safe] > 0, exact[safe])
-  grad = jax.grad(lambda x: relaxed.image_hash_loss(x, exact[0], hash_name=hash_name))(
+  grad = jax.grad(lambda x: relaxed.image_hash_loss(spec.logits(x), exact[0]))(
       jnp.asarray(images[1], jnp.float32) / 255.0)
   chex.assert_tree_all_finite(grad)
   assert float(jnp.abs(grad).sum()) > 0
-
-
-def test_unknown_hash_name():
-  with pytest.raises(ValueError, match='hash must be one of'):
-    relaxed.image_hash_logits(jnp.zeros((28, 28)), hash_name='md5')
 
 
 def test_slack_bits_let_the_costliest_bits_go():

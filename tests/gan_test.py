@@ -1,4 +1,4 @@
-"""icdjax.attack and icdjax.models: the two architectures really lower the distance."""
+"""icdjax.gan and icdjax.models: the paper's two architectures really lower the distance."""
 
 import chex
 import jax
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import icdjax
-from icdjax import attack
+from icdjax import gan
+from icdjax import hashes
 from icdjax import models
 
 TINY = dict(epochs=40)
@@ -20,7 +21,7 @@ def _count(tree):
 @pytest.mark.parametrize('model, real, hashn', [(1, 1_387_124, 1_495_440),
                                                 (2, 856_720, 856_720)])
 def test_parameter_counts_are_pinned(model, real, hashn):
-  state = jax.eval_shape(lambda k: attack.init_state(k, attack.AttackConfig(model=model)),
+  state = jax.eval_shape(lambda k: gan.init_state(k, gan.GanConfig(model=model)),
                          jax.random.PRNGKey(0))
   assert (_count(state.real_params), _count(state.hash_params)) == (real, hashn)
   widths = models.ARCHITECTURES[model]
@@ -38,10 +39,10 @@ def pair(sample_test):
 @pytest.mark.parametrize('model', [1, 2])
 def test_short_run_strictly_lowers_distance_and_is_deterministic(model, pair):
   original, parent = pair
-  config = attack.AttackConfig(model=model, **TINY)
+  config = gan.GanConfig(model=model, **TINY)
   start = int(icdjax.hamming_distance(icdjax.average_hash(original), icdjax.average_hash(parent)))
   key = jax.random.PRNGKey(7)
-  res = attack.attack_jit(key, original, parent, config)
+  res = gan.attack_jit(key, original, parent, config)
   chex.assert_shape(res.fake, (28, 28))
   chex.assert_type(res.fake, jnp.uint8)
   chex.assert_shape(res.history['hamming_distance'], (config.epochs,))
@@ -50,23 +51,24 @@ def test_short_run_strictly_lowers_distance_and_is_deterministic(model, pair):
   # The reported distance is the exact one of the returned 8-bit image.
   assert int(res.hamming_distance) == int(icdjax.hamming_distance(
       icdjax.average_hash(original), icdjax.average_hash(np.asarray(res.fake))))
-  again = attack.attack_jit(key, original, parent, config)
+  again = gan.attack_jit(key, original, parent, config)
   np.testing.assert_array_equal(np.asarray(again.fake), np.asarray(res.fake))
-  other = attack.attack_jit(jax.random.PRNGKey(8), original, parent, config)
+  other = gan.attack_jit(jax.random.PRNGKey(8), original, parent, config)
   assert not np.array_equal(np.asarray(other.fake), np.asarray(res.fake))
 
 
 def test_train_step_is_traced_once(pair):
   original, parent = pair
-  config = attack.AttackConfig(model=2, epochs=5)
-  target, parent_f = attack.prepare(original, parent)
+  config = gan.GanConfig(model=2, epochs=5)
+  target, parent_f = gan.prepare(original, parent, config.hash)
+  txs = gan.optimizers(config)
 
   @jax.jit
   @chex.assert_max_traces(n=1)
   def step(state, epoch):
-    return attack.train_step(state, epoch, target, parent_f, config)
+    return gan.train_step(state, epoch, target, parent_f, config, txs)
 
-  state = attack.init_state(jax.random.PRNGKey(0), config)
+  state = gan.init_state(jax.random.PRNGKey(0), config)
   for epoch in range(3):
     state, metrics = step(state, jnp.int32(epoch))
   chex.assert_tree_all_finite(metrics['real_loss'])
@@ -74,23 +76,23 @@ def test_train_step_is_traced_once(pair):
 
 def test_vmapped_batch_equals_one_by_one(sample_test):
   images, labels = sample_test
-  config = attack.AttackConfig(model=2, epochs=8)
+  config = gan.GanConfig(model=2, epochs=8)
   originals, parents = images[[0, 1]], images[[5, 9]]
   keys = jax.random.split(jax.random.PRNGKey(3), 2)
-  batch = attack.attack_batch(keys, originals, parents, config)
+  batch = jax.jit(jax.vmap(lambda k, o, p: gan.attack(k, o, p, config)))(keys, originals, parents)
   for b in range(2):
-    single = attack.attack_jit(keys[b], originals[b], parents[b], config)
+    single = gan.attack_jit(keys[b], originals[b], parents[b], config)
     np.testing.assert_allclose(np.asarray(batch.fake[b], np.int32),
                                np.asarray(single.fake, np.int32), atol=1)
     assert abs(int(batch.hamming_distance[b]) - int(single.hamming_distance)) <= 1
 
 
 def test_real_weight_schedules():
-  lin = attack.real_weight_schedule(attack.AttackConfig(epochs=11))
+  lin = gan.real_weight_schedule(gan.GanConfig(epochs=11))
   np.testing.assert_allclose([float(lin(e)) for e in (0, 5, 10)], [1.0, 0.5, 0.0], atol=1e-6)
-  for name in attack.SCHEDULES:
-    sched = attack.real_weight_schedule(
-        attack.AttackConfig(epochs=50, schedule=name, final_real_weight=0.1))
+  for name in gan.SCHEDULES:
+    sched = gan.real_weight_schedule(
+        gan.GanConfig(epochs=50, schedule=name, final_real_weight=0.1))
     values = np.array([float(sched(e)) for e in range(50)])
     assert values[0] == pytest.approx(1.0)
     assert np.all(np.diff(values) <= 1e-7), name  # never increases
@@ -102,33 +104,41 @@ def test_real_weight_schedules():
     (dict(model=3), 'model must be 1 or 2'),
     (dict(epochs=0), 'epochs'),
     (dict(schedule='step'), 'schedule'),
-    (dict(temperature=0.0), 'temperature'),
-    (dict(features='dct'), 'features'),
-    (dict(dropout_rate=1.0), 'dropout_rate'),
-    (dict(hash_name='md5'), 'hash must be one of'),
-    (dict(hash_name='keyed16'), 'keyed hash names'),
-    (dict(hash_name='keyed64:1'), 'keyed hash names'),
+    (dict(real_lr=float('nan')), 'real_lr'),
+    (dict(margin=-1.0), 'margin'),
+    (dict(resize_method='dct'), 'resize_method'),
+    (dict(hash='md5'), 'unknown hash'),
+    (dict(hash='keyed16'), 'unknown hash'),
+    (dict(hash='keyed64:1'), 'grid size in 4..32'),
+    (dict(slack_bits=64), 'slack_bits'),
 ])
 def test_bad_config_is_refused(kwargs, message):
   with pytest.raises(ValueError, match=message):
-    attack.AttackConfig(**kwargs)
+    gan.GanConfig(**kwargs)
 
 
 def test_ghost_weight_schedule_rises_linearly():
-  sched = attack.ghost_weight_schedule(attack.AttackConfig(epochs=11, ghost_weight=1.0,
-                                                           final_ghost_weight=3.0))
-  np.testing.assert_allclose([float(sched(e)) for e in (0, 5, 10)], [1.0, 2.0, 3.0], rtol=1e-6)
-  const = attack.ghost_weight_schedule(attack.AttackConfig(final_ghost_weight=None))
-  assert float(const(0)) == float(const(199)) == 1.0
+  sched = gan.ghost_weight_schedule(gan.GanConfig(epochs=11))
+  np.testing.assert_allclose([float(sched(e)) for e in (0, 5, 10)],
+                             [gan.GHOST_WEIGHT, (gan.GHOST_WEIGHT + gan.FINAL_GHOST_WEIGHT) / 2,
+                              gan.FINAL_GHOST_WEIGHT], rtol=1e-6)
+
+
+def test_history_ends_with_the_returned_fake(pair):
+  original, parent = pair
+  config = gan.GanConfig(model=2, epochs=12)
+  res = gan.attack(jax.random.PRNGKey(0), original, parent, config, record_images=True)
+  np.testing.assert_array_equal(np.asarray(res.history['images'][-1]), np.asarray(res.fake))
+  assert int(res.history['hamming_distance'][-1]) == int(res.hamming_distance)
 
 
 @pytest.mark.parametrize('hash_name', ['dhash', 'phash', 'whash', 'keyed16:5'])
 def test_other_hashes_short_run_lowers_their_distance(hash_name, pair):
   original, parent = pair
-  config = attack.AttackConfig(model=2, epochs=40, hash_name=hash_name)
+  config = gan.GanConfig(model=2, epochs=40, hash=hash_name)
   exact = lambda images: icdjax.hash_bits(images, hash_name)
   start = int(icdjax.hamming_distance(exact(original), exact(parent)))
-  res = attack.attack_jit(jax.random.PRNGKey(0), original, parent, config)
+  res = gan.attack_jit(jax.random.PRNGKey(0), original, parent, config)
   assert int(res.hamming_distance) < start
   assert int(res.hamming_distance) == int(icdjax.hamming_distance(
       exact(original), exact(np.asarray(res.fake))))

@@ -1,0 +1,34 @@
+"""icdjax.attacks: one registry of families; every family with every hash; polish."""
+
+import jax
+import numpy as np
+import pytest
+
+import icdjax
+from icdjax import attacks
+from icdjax import hashes
+
+
+def test_registry_names_and_errors():
+  assert set(attacks.names()) == {'model1', 'model2', 'projection', 'pixel'}
+  with pytest.raises(icdjax.InputError, match='unknown attack'):
+    attacks.get('gan')
+  a = attacks.get('model1', hash='phash', epochs=7, slack_bits=2)
+  assert a.config.model == 1 and a.config.epochs == 7 and a.hash is hashes.get('phash')
+  assert a.describe()['config']['hash'] == 'phash'
+  assert attacks.get('projection', polish=True).name == 'projection+polish'
+  assert hash(attacks.get('pixel')) == hash(attacks.get('pixel'))
+
+
+@pytest.mark.parametrize('family', ['projection', 'pixel', 'model2'])
+@pytest.mark.parametrize('name', ['whash', 'keyed8:3'])
+def test_every_family_runs_with_every_hash_and_polish_finishes(family, name, sample_test):
+  images, labels = sample_test
+  i, j = 0, int(np.flatnonzero(labels != labels[0])[0])
+  attack = attacks.get(family, hash=name, epochs=3, polish=True)
+  out = jax.jit(attack)(jax.random.PRNGKey(0), images[i], images[j])
+  spec = hashes.get(name)
+  d = int(np.sum(np.asarray(spec.bits(np.asarray(out.fake))) != np.asarray(spec.bits(images[i]))))
+  assert d == int(out.hamming_distance)
+  start = int(np.sum(np.asarray(spec.bits(images[j])) != np.asarray(spec.bits(images[i]))))
+  assert d < start

@@ -1,0 +1,56 @@
+"""icdjax.hashes: one registry; each spec's parts agree with each other."""
+
+import jax.numpy as jnp
+import numpy as np
+from PIL import Image
+import pytest
+
+import icdjax
+from icdjax import hashes
+
+NAMES = ['ahash', 'dhash', 'phash', 'whash', 'keyed16:3', 'keyed8:5:128']
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_traced_equals_checked_and_reference(name, sample_test):
+  images = sample_test[0][:40]
+  spec = hashes.get(name)
+  bits = np.asarray(spec.bits(images))
+  assert bits.shape == (40, spec.n_bits)
+  np.testing.assert_array_equal(np.asarray(spec.traced(jnp.asarray(images))), bits)
+  if spec.reference is not None:
+    ref = np.stack([spec.reference(Image.fromarray(im)) for im in images])
+    np.testing.assert_array_equal(ref, bits)
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_linear_form_reproduces_the_bits_beyond_a_margin(name, sample_test):
+  images = sample_test[0][:40]
+  spec = hashes.get(name)
+  form = spec.linear_form(28, 28)
+  f = images.reshape(40, -1).astype(np.float64) @ form.matrix.T
+  centre = {hashes.Centre.MEAN: f.mean(1, keepdims=True),
+            hashes.Centre.MEDIAN: np.median(f, 1, keepdims=True),
+            hashes.Centre.NONE: 0.0}[form.centre]
+  logits = f - centre
+  # Beyond a few grey levels the unclipped linear form decides nearly every
+  # bit; Pillow's clipping of the Lanczos lobes next to strokes moves a few.
+  safe = np.abs(logits) > 3.0
+  bits = np.asarray(spec.bits(images))
+  assert safe.mean() > 0.3
+  assert np.mean((logits > 0)[safe] == bits[safe]) > 0.8  # chance is 0.5
+
+
+def test_names_are_parsed_once_and_specs_compare_by_name():
+  assert hashes.get('keyed16:3') is hashes.get('keyed16:3')
+  assert hashes.get(hashes.get('ahash')) is hashes.get('ahash')
+  assert hashes.get('keyed16:3') == hashes.get('keyed16:3') != hashes.get('keyed16:4')
+  assert hashes.public_names() == ('ahash', 'dhash', 'phash', 'whash')
+  assert hashes.get('keyed8:5:128').params == {'size': 8, 'key': 5, 'bits': 128}
+  assert icdjax.hash_bits(np.zeros((28, 28), np.uint8), 'dhash').shape == (64,)
+
+
+@pytest.mark.parametrize('bad', ['md5', 'AHASH', '', 'keyed16', 'keyed3:1', 'keyed16:1:0'])
+def test_unknown_names_get_one_clear_error(bad):
+  with pytest.raises(icdjax.InputError, match='hash'):
+    hashes.get(bad)

@@ -1,0 +1,46 @@
+"""icdjax.pixel: the objective is finite and differentiable; the attack lowers the distance."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from icdjax import hashes
+from icdjax import pairs as pairs_lib
+from icdjax import pixel
+
+
+def test_objective_gradient_is_finite_and_zero_change_costs_no_penalty(sample_test):
+  images, _ = sample_test
+  config = pixel.PixelConfig()
+  target = hashes.get('ahash').traced(jnp.asarray(images[0]))
+  parent = jnp.asarray(images[1], jnp.float32) / 255
+  zero = jnp.zeros_like(parent)
+  g = jax.grad(pixel.objective)(zero, parent, target, 1.0, config)
+  chex.assert_tree_all_finite(g)
+  # With the penalty scaled to 0 only the hash loss is left.
+  only_hash = pixel.objective(zero, parent, target, 0.0, config)
+  assert float(pixel.objective(zero, parent, target, 1.0, config)) == pytest.approx(float(only_hash))
+
+
+@pytest.mark.parametrize('name', ['ahash', 'dhash'])
+def test_attack_lowers_the_exact_distance(name, sample_test):
+  images, labels = sample_test
+  p = pairs_lib.different_label_pairs(labels, 8, 1)
+  config = pixel.PixelConfig(hash=name, rounds=6)
+  out = jax.jit(jax.vmap(lambda o, q: pixel.attack(None, o, q, config)))(images[p[:, 0]],
+                                                                          images[p[:, 1]])
+  spec = hashes.get(name)
+  start = np.sum(np.asarray(spec.bits(images[p[:, 1]])) != np.asarray(spec.bits(images[p[:, 0]])), 1)
+  d = np.asarray(out.hamming_distance)
+  np.testing.assert_array_equal(
+      d, np.sum(np.asarray(spec.bits(np.asarray(out.fake))) != np.asarray(spec.bits(images[p[:, 0]])), 1))
+  assert d.mean() < start.mean() / 2
+
+
+def test_bad_config_is_refused():
+  for kwargs in (dict(learning_rate=0.0), dict(rounds=0), dict(penalty_decay=2.0),
+                 dict(smoothness=-1.0)):
+    with pytest.raises(ValueError):
+      pixel.PixelConfig(**kwargs)

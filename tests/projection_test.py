@@ -1,0 +1,58 @@
+"""icdjax.projection: exact matches, vmap equals a loop, least change, checked config."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from icdjax import hashes
+from icdjax import pairs as pairs_lib
+from icdjax import projection
+
+
+@pytest.fixture(scope='module')
+def pairs(sample_test):
+  images, labels = sample_test
+  p = pairs_lib.different_label_pairs(labels, 40, 0)
+  return images[p[:, 0]], images[p[:, 1]]
+
+
+@pytest.mark.parametrize('name, at_least', [('ahash', 39), ('keyed16:3', 39)])
+def test_reaches_the_exact_hash(name, at_least, pairs):
+  originals, parents = pairs
+  config = projection.ProjectionConfig(hash=name)
+  out = jax.jit(jax.vmap(lambda o, p: projection.attack(None, o, p, config)))(originals, parents)
+  chex.assert_type(out.fake, jnp.uint8)
+  spec = hashes.get(name)
+  d = np.sum(np.asarray(spec.bits(np.asarray(out.fake))) != np.asarray(spec.bits(originals)), 1)
+  np.testing.assert_array_equal(d, np.asarray(out.hamming_distance))
+  assert np.sum(d == 0) >= at_least
+
+
+def test_vmap_equals_a_loop_and_done_pairs_are_untouched(pairs):
+  originals, parents = pairs
+  config = projection.ProjectionConfig()
+  batched = jax.vmap(lambda o, p: projection.attack(None, o, p, config))(originals[:4], parents[:4])
+  for b in range(4):
+    one = projection.attack(None, originals[b], parents[b], config)
+    np.testing.assert_array_equal(np.asarray(one.fake), np.asarray(batched.fake[b]))
+  # A parent that already has the target hash is returned unchanged.
+  same = projection.attack(None, originals[0], originals[0], config)
+  np.testing.assert_array_equal(np.asarray(same.fake), originals[0])
+
+
+def test_slack_stops_early_with_less_change(pairs):
+  originals, parents = pairs
+  run = lambda c: jax.vmap(lambda o, p: projection.attack(None, o, p, c))(originals, parents)
+  exact, slack = run(projection.ProjectionConfig()), run(projection.ProjectionConfig(slack_bits=6))
+  assert np.all(np.asarray(slack.hamming_distance) <= 6)
+  change = lambda f: np.abs(np.asarray(f, float) - parents).mean()
+  assert change(slack.fake) < change(exact.fake)
+
+
+@pytest.mark.parametrize('kwargs', [dict(margin=float('nan')), dict(growth=0.5), dict(stages=0),
+                                    dict(step_size=1.5), dict(slack_bits=64), dict(hash='md5')])
+def test_bad_config_is_refused(kwargs):
+  with pytest.raises(ValueError):
+    projection.ProjectionConfig(**kwargs)
