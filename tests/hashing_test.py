@@ -210,7 +210,7 @@ def test_float32_phash_would_get_ties_wrong():
   # DCT sets tied bits differently on most of these images.
   images = _symmetric_images()
   wrong = sum(
-      not np.array_equal(np.asarray(hashing._phash_float32(jnp.asarray(im), 8, 4, im.ndim == 3)),
+      not np.array_equal(np.asarray(hashing.phash_float32(jnp.asarray(im), 8, 4, im.ndim == 3)),
                          imagehash.phash(Image.fromarray(im)).hash.flatten())
       for im in images)
   assert wrong > len(images) // 2
