@@ -23,10 +23,10 @@ def _define(kind, name, default, *args, **kw):
 
 
 class DataFlags:
-  def __init__(self):
+  def __init__(self, default_split: str = 'test'):
     self.data_dir = _define('string', 'data_dir', None,
                             'MNIST IDX folder (default: the shipped real-MNIST sample).')
-    self.split = _define('enum', 'split', 'test', ['train', 'test', 'train5k'], 'Data split.')
+    self.split = _define('enum', 'split', default_split, ['train', 'test', 'train5k'], 'Data split.')
 
   def load(self):
     return data.load(self.split.value, data_dir=self.data_dir.value)

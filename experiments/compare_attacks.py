@@ -19,8 +19,8 @@ from icdjax import pairs as pairs_lib
 _DATA = common.DataFlags()
 _ATTACK = common.AttackFlags()
 _ATTACKS = flags.DEFINE_list(
-    'attacks', ['projection', 'pixel', 'pixel+polish', 'model1', 'model1+polish', 'model2',
-                'model2+polish'],
+    'attacks', ['projection', 'pixel', 'pixel+polish', 'amortized', 'amortized+polish',
+                'model1', 'model1+polish', 'model2', 'model2+polish'],
     'Attacks to compare: family names, "+polish" to finish with projection steps.')
 _NUM_PAIRS = flags.DEFINE_integer('num_pairs', 100, 'Random pairs.', lower_bound=1,
                                   upper_bound=10_000_000)
@@ -36,12 +36,8 @@ def main(argv):
   pairs = pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _PAIRS_SEED.value)
   chosen, sizes = [], {}
   for item in _ATTACKS.value:
-    family, _, polish = item.partition('+')
-    if polish not in ('', 'polish') or family not in attacks.names():
-      raise ValueError(f'--attacks: {item!r} is not a family ({", ".join(attacks.names())}) '
-                       'with an optional "+polish"')
-    attack = attacks.get(family, hash=_ATTACK.hash.value, slack_bits=_ATTACK.slack_bits.value,
-                         polish=bool(polish), epochs=_ATTACK.epochs.value)
+    attack = attacks.get(item, hash=_ATTACK.hash.value, slack_bits=_ATTACK.slack_bits.value,
+                         epochs=_ATTACK.epochs.value)
     chosen.append(attack)
     per_device = 16 if attack.family.trains_per_pair else 1024
     sizes[attack.name] = min(per_device, len(pairs)) * jax.local_device_count()

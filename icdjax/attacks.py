@@ -5,6 +5,7 @@ Families (each works with every registered hash, :mod:`icdjax.hashes`):
 * ``model1``, ``model2``: the paper's GANs (:mod:`icdjax.gan`), trained per pair.
 * ``projection``: linear steps onto the hash's constraint set (:mod:`icdjax.projection`).
 * ``pixel``: the fake's pixels optimised directly (:mod:`icdjax.pixel`).
+* ``amortized``: one forward pass of a network trained once (:mod:`icdjax.amortized`).
 
 :func:`get` returns an :class:`Attack`: a hashable callable
 ``attack(key, original, parent) -> (fake uint8 [H, W], distance int32)``, pure
@@ -22,6 +23,7 @@ from typing import Any, Callable, NamedTuple
 
 import jax.numpy as jnp
 
+from icdjax import amortized
 from icdjax import checks
 from icdjax import gan
 from icdjax import hashes
@@ -71,12 +73,21 @@ class Attack:
 
   def __call__(self, key, original, parent) -> AttackOutput:
     out = self.family.run(key, original, parent, self.config)
-    fake, dist = out[0], out[1]
     if self.polish:
-      target = self.hash.traced(jnp.asarray(original))
-      polish = projection.ProjectionConfig(hash=self.hash, slack_bits=self.config.slack_bits)
-      fake, dist = projection.project(fake, target, polish)
-    return AttackOutput(fake, dist)
+      return self.finish(out[0], original)
+    return AttackOutput(out[0], out[1])
+
+  def finish(self, fake, original) -> AttackOutput:
+    """The ``--polish`` step alone: projection steps from ``fake`` onto the
+    original's hash (vmap it to polish stored fakes)."""
+    target = self.hash.traced(jnp.asarray(original))
+    config = projection.ProjectionConfig(hash=self.hash, slack_bits=self.config.slack_bits)
+    return AttackOutput(*projection.project(fake, target, config)[:2])
+
+  @property
+  def base(self) -> 'Attack':
+    """The same attack without ``--polish``."""
+    return dataclasses.replace(self, polish=False)
 
   def describe(self) -> dict:
     """A JSON-able description: what fixes this attack's results."""
@@ -90,16 +101,19 @@ def get(name: str, *, hash: str | hashes.HashSpec = 'ahash',  # pylint: disable=
         **overrides) -> Attack:
   """The attack ``name`` against ``hash``; raises InputError for an unknown name.
 
-  ``epochs`` applies to the families that train per pair; ``overrides`` are
-  the family config's own fields.
+  ``name`` is a family, optionally with ``'+polish'`` (the same as
+  ``polish=True``). ``epochs`` applies to the families that train per pair;
+  ``overrides`` are the family config's own fields.
   """
-  if name not in _FAMILIES:
-    raise checks.InputError(f'unknown attack {name!r}: expected one of {", ".join(_FAMILIES)}')
-  family = _FAMILIES[name]
+  family_name, plus, suffix = name.partition('+')
+  if family_name not in _FAMILIES or (plus and suffix != 'polish'):
+    raise checks.InputError(f'unknown attack {name!r}: expected one of {", ".join(_FAMILIES)}, '
+                            'optionally followed by "+polish"')
+  family = _FAMILIES[family_name]
   if epochs is not None and family.trains_per_pair:
     overrides['epochs'] = epochs
   config = family.make_config(hash=hashes.get(hash), slack_bits=slack_bits, **overrides)
-  return Attack(family, config, polish)
+  return Attack(family, config, polish or bool(plus))
 
 
 def _gan(model: int):
@@ -115,3 +129,6 @@ register(Family('projection', projection.ProjectionConfig, projection.attack,
                 'Jacobi steps onto the hash constraints, exact checks', trains_per_pair=False))
 register(Family('pixel', pixel.PixelConfig, pixel.attack,
                 'Adam on the pixels: hinge hash loss + perceptual penalty', trains_per_pair=False))
+register(Family('amortized', amortized.AmortizedConfig, amortized.attack,
+                'one forward pass of a conditional network trained once per hash',
+                trains_per_pair=False))

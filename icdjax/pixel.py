@@ -48,10 +48,13 @@ class PixelConfig:
     penalty_decay: the penalty's factor from one round to the next, so a
       pair that has not matched yet trades more looks for the hash; a pair
       that matches early keeps the gentlest change.
+    margin_growth: the margin's factor from one round to the next, so a bit
+      that the relaxation calls right but the exact 8-bit hash does not is
+      pushed further past its threshold.
   """
   hash: hashes.HashSpec = hashes.get('ahash')
   slack_bits: int = 0
-  rounds: int = 20
+  rounds: int = 30
   check_every: int = 10
   learning_rate: float = 0.005
   margin: float = 4.0 / 255.0
@@ -60,6 +63,7 @@ class PixelConfig:
   stroke_weight: float = 2.0
   smoothness: float = 4.0
   penalty_decay: float = 1.0
+  margin_growth: float = 1.08
 
   def __post_init__(self):
     if not isinstance(self.hash, hashes.HashSpec):
@@ -70,6 +74,8 @@ class PixelConfig:
         errors.append(f'pixel {name} must be a finite number > 0, got {getattr(self, name)}')
     if not (math.isfinite(self.penalty_decay) and 0 < self.penalty_decay <= 1):
       errors.append(f'pixel penalty_decay must be in (0, 1], got {self.penalty_decay}')
+    if not (math.isfinite(self.margin_growth) and 1 <= self.margin_growth <= 2):
+      errors.append(f'pixel margin_growth must be in [1, 2], got {self.margin_growth}')
     for name in ('margin', 'change_weight', 'stroke_weight', 'smoothness'):
       if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
         errors.append(f'pixel {name} must be a finite number >= 0, got {getattr(self, name)}')
@@ -89,12 +95,14 @@ class PixelResult(NamedTuple):
 
 
 def objective(delta: jnp.ndarray, parent: jnp.ndarray, target_bits: jnp.ndarray,
-              penalty_scale: jnp.ndarray, config: PixelConfig) -> jnp.ndarray:
+              penalty_scale: jnp.ndarray, config: PixelConfig,
+              margin: jnp.ndarray | float | None = None) -> jnp.ndarray:
   """Hash loss plus ``penalty_scale`` times the perceptual penalty of the
   change ``delta [H, W]`` (float, [0, 1] units)."""
   fake = jnp.clip(parent + delta, 0.0, 1.0)
   hash_loss = relaxed.image_hash_loss(config.hash.logits(fake), target_bits,
-                                      temperature=config.temperature, margin=config.margin,
+                                      temperature=config.temperature,
+                                      margin=config.margin if margin is None else margin,
                                       slack_bits=config.slack_bits)
   energy = jnp.mean((1.0 + config.stroke_weight * parent) * jnp.square(delta))
   rough = (jnp.mean(jnp.square(jnp.diff(delta, axis=0)))
@@ -116,16 +124,23 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   def distance(delta):
     return jnp.sum(spec.traced(hashing.quantize(parent_f + delta)) != target, dtype=jnp.int32)
 
-  def adam_step(carry, penalty_scale):
+  def adam_step(carry, scales):
     delta, opt = carry
-    updates, opt = tx.update(grad(delta, parent_f, target, penalty_scale, config), opt, delta)
-    return (optax.apply_updates(delta, updates), opt), None
+    penalty_scale, margin = scales
+    updates, opt = tx.update(grad(delta, parent_f, target, penalty_scale, config, margin), opt,
+                             delta)
+    moved = optax.apply_updates(delta, updates)
+    # Projected step: keep parent + delta in the box, so no pixel is stranded
+    # past a clip where its gradient is zero.
+    return (jnp.clip(parent_f + moved, 0.0, 1.0) - parent_f, opt), None
 
   def round_(carry, k):
     delta, opt, dist = carry
     done = dist <= config.slack_bits
-    scale = jnp.full((config.check_every,), config.penalty_decay ** k.astype(jnp.float32))
-    (moved, moved_opt), _ = jax.lax.scan(adam_step, (delta, opt), scale)
+    k = k.astype(jnp.float32)
+    scales = (jnp.full((config.check_every,), config.penalty_decay ** k),
+              jnp.full((config.check_every,), config.margin * config.margin_growth ** k))
+    (moved, moved_opt), _ = jax.lax.scan(adam_step, (delta, opt), scales)
     delta = jnp.where(done, delta, moved)
     opt = jax.tree.map(lambda a, b: jnp.where(done, a, b), opt, moved_opt)
     return (delta, opt, jnp.where(done, dist, distance(delta))), None

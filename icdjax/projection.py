@@ -51,7 +51,8 @@ class ProjectionConfig:
     slack_bits: stop once the exact distance is at most this.
     margin: grey levels each bit must clear at the first stage.
     growth: the margin's factor from one stage to the next.
-    stages: stages (an exact check after each).
+    stages: at most this many stages (an exact check after each; a pair stops
+      at its first stage within ``slack_bits``).
     steps: Jacobi steps per stage.
     step_size: the Jacobi step's damping omega (0 < omega <= 1).
     stroke_weight: extra cost of changing a pixel, per unit of the start
@@ -61,8 +62,8 @@ class ProjectionConfig:
   slack_bits: int = 0
   margin: float = 2.0
   growth: float = 1.4
-  stages: int = 8
-  steps: int = 2
+  stages: int = 24
+  steps: int = 3
   step_size: float = 0.8
   stroke_weight: float = 2.0
 
@@ -89,6 +90,7 @@ class ProjectionConfig:
 class ProjectionResult(NamedTuple):
   fake: jnp.ndarray              # uint8 [H, W]
   hamming_distance: jnp.ndarray  # int32, exact
+  stages: jnp.ndarray            # int32, stages this pair ran
 
 
 def _logits_fn(form: hashes.LinearForm):
@@ -119,7 +121,7 @@ def project(start: jnp.ndarray, target_bits: jnp.ndarray,
   signs = 2.0 * target_bits.astype(jnp.float32) - 1.0
   x0 = start.astype(jnp.float32).reshape(-1)
   w_inv = 1.0 / (1.0 + config.stroke_weight * x0 / 255.0)
-  diag = jnp.einsum('bp,p,bp->b', jac, w_inv, jac)
+  diag = jnp.square(jac) @ w_inv  # diag(J W^-1 J^T); not an einsum (vmap would build [B, n, P])
   scale = config.step_size / jnp.maximum(diag, 1e-12)
 
   def distance(x):
@@ -131,16 +133,20 @@ def project(start: jnp.ndarray, target_bits: jnp.ndarray,
     delta = jnp.where(signs * l < margin, signs * margin - l, 0.0)
     return jnp.clip(x + w_inv * (jac.T @ (delta * scale)), 0.0, 255.0), None
 
-  def stage(carry, k):
-    x, dist = carry
+  def stage(carry):
+    x, _, k = carry
     margin = config.margin * config.growth ** k.astype(jnp.float32)
-    moved, _ = jax.lax.scan(step, x, jnp.full((config.steps,), margin))
-    done = dist <= config.slack_bits
-    x = jnp.where(done, x, moved)
-    return (x, jnp.where(done, dist, distance(x))), None
+    x, _ = jax.lax.scan(step, x, jnp.full((config.steps,), margin))
+    return x, distance(x), k + 1
 
-  (x, dist), _ = jax.lax.scan(stage, (x0, distance(x0)), jnp.arange(config.stages))
-  return ProjectionResult(jnp.round(x).astype(jnp.uint8).reshape(h, w), dist)
+  def unfinished(carry):
+    _, dist, k = carry
+    return (dist > config.slack_bits) & (k < config.stages)
+
+  # Under vmap the loop runs while any pair of the batch is unfinished; the
+  # finished ones are held as they were (the batching rule selects them).
+  x, dist, k = jax.lax.while_loop(unfinished, stage, (x0, distance(x0), jnp.int32(0)))
+  return ProjectionResult(jnp.round(x).astype(jnp.uint8).reshape(h, w), dist, k)
 
 
 def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
@@ -151,15 +157,16 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   return project(jnp.asarray(parent), config.hash.traced(jnp.asarray(original)), config)
 
 
-def floor_bytes_and_flops(config: ProjectionConfig, height: int = 28,
+def floor_bytes_and_flops(config: ProjectionConfig, stages: int, height: int = 28,
                           width: int = 28) -> dict:
-  """What one attack must at least move and compute, for the benchmark.
+  """What one attack of ``stages`` stages must at least move and compute.
 
   Bytes: read the original and the parent, write the fake (uint8). Flops:
-  per step two products with the ``[n_bits, H*W]`` Jacobian; per stage one
-  exact hash (counted as one such product).
+  per step two products with the ``[n_bits, H*W]`` Jacobian (multiply and
+  add: 2 flops per entry); per stage one exact hash, counted as one such
+  product; plus the target's hash, the start's hash and the step scales
+  (three more).
   """
   p, n = height * width, config.hash.n_bits
   per_product = 2 * n * p
-  flops = config.stages * (config.steps * 2 + 1) * per_product
-  return {'bytes': 3 * p, 'flops': flops}
+  return {'bytes': 3 * p, 'flops': (stages * (2 * config.steps + 1) + 3) * per_product}

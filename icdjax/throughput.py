@@ -53,7 +53,7 @@ def measure(models, chunk_sizes, *, epochs: int, repeat: int, log=print) -> list
     for chunk in chunk_sizes:
       if chunk % jax.device_count():
         continue
-      fn, n_dev = batch.sharded_attack_fn(atk)
+      fn, n_dev, _ = batch.sharded_attack_fn(atk)
       sel = pairs[:chunk]
       args = (batch.pair_keys(0, np.arange(chunk)), images[sel[:, 0]], images[sel[:, 1]])
       fn(*args)[0].block_until_ready()
@@ -75,3 +75,44 @@ def table(rows, bandwidth: float, epochs: int) -> str:
                f'{r["attacks_per_second"]:>10.2f} {1 / r["attacks_per_second"]:>9.3f} '
                f'{floor:>16.2f} {r["attacks_per_second"] / floor:>9.2f}')
   return '\n'.join(out)
+
+
+def matmul_gflops(rows: int = 1024, inner: int = 784, cols: int = 64, repeat: int = 20) -> float:
+  """float32 GFLOP/s of the projection's own product shape ``[rows, inner] @ [inner, cols]``."""
+  a = jax.numpy.ones((rows, inner), jax.numpy.float32)
+  b = jax.numpy.ones((inner, cols), jax.numpy.float32)
+  f = jax.jit(lambda a, b: a @ b)
+  f(a, b).block_until_ready()
+  t = min(timed(lambda: f(a, b).block_until_ready()) for _ in range(repeat))
+  return 2 * rows * inner * cols / t / 1e9
+
+
+def projection_floor(hash_name: str, chunk: int, *, repeat: int, data_dir=None,
+                     log=print) -> dict:
+  """Projection attacks per second on ``chunk`` test pairs (sharded over this
+  process's devices, exact verification included) against its floors: the
+  bytes it must move over the copy bandwidth, and its arithmetic over the
+  float32 rate of its own product shape, both measured in the same run."""
+  images, labels = data.load('test', data_dir=data_dir)
+  from icdjax import pairs as pairs_lib  # pylint: disable=g-import-not-at-top
+  from icdjax import projection  # pylint: disable=g-import-not-at-top
+  pairs = pairs_lib.different_label_pairs(labels, chunk, 0)
+  atk = attacks.get('projection', hash=hash_name)
+  spec = atk.hash
+  o, p = jax.numpy.asarray(images[pairs[:, 0]]), jax.numpy.asarray(images[pairs[:, 1]])
+  run = jax.jit(jax.vmap(lambda o, p: projection.attack(None, o, p, atk.config)))
+  out = run(o, p)
+  jax.block_until_ready(out)
+  t = min(timed(lambda: jax.block_until_ready(run(o, p))) for _ in range(repeat))
+  stages = int(np.max(np.asarray(out.stages)))  # the batch runs while any pair does
+  floor = projection.floor_bytes_and_flops(atk.config, stages, *images.shape[1:])
+  gb_s, gflops = bandwidth_gb_s(), matmul_gflops(chunk, int(np.prod(images.shape[1:])),
+                                                 spec.n_bits)
+  row = {'hash': spec.name, 'chunk': chunk, 'devices': jax.device_count(),
+         'attacks_per_second': chunk / t, 'distance_0': float(np.mean(out.hamming_distance == 0)),
+         'stages_run': stages, 'flops_per_attack': floor['flops'],
+         'bytes_per_attack': floor['bytes'], 'copy_gb_s': gb_s, 'matmul_gflop_s': gflops,
+         'memory_floor_attacks_per_second': gb_s * 1e9 / floor['bytes'],
+         'arithmetic_floor_attacks_per_second': gflops * 1e9 / floor['flops']}
+  log(row)
+  return row

@@ -10,9 +10,12 @@ from icdjax import hashes
 
 
 def test_registry_names_and_errors():
-  assert set(attacks.names()) == {'model1', 'model2', 'projection', 'pixel'}
-  with pytest.raises(icdjax.InputError, match='unknown attack'):
-    attacks.get('gan')
+  assert set(attacks.names()) == {'model1', 'model2', 'projection', 'pixel', 'amortized'}
+  for bad in ('gan', 'pixel+', 'pixel+shine', '+polish'):
+    with pytest.raises(icdjax.InputError, match='unknown attack'):
+      attacks.get(bad)
+  assert attacks.get('pixel+polish') == attacks.get('pixel', polish=True)
+  assert attacks.get('pixel+polish').base == attacks.get('pixel')
   a = attacks.get('model1', hash='phash', epochs=7, slack_bits=2)
   assert a.config.model == 1 and a.config.epochs == 7 and a.hash is hashes.get('phash')
   assert a.describe()['config']['hash'] == 'phash'
@@ -32,3 +35,15 @@ def test_every_family_runs_with_every_hash_and_polish_finishes(family, name, sam
   assert d == int(out.hamming_distance)
   start = int(np.sum(np.asarray(spec.bits(images[j])) != np.asarray(spec.bits(images[i]))))
   assert d < start
+
+
+def test_polish_is_the_base_attack_then_finish(sample_test):
+  images, labels = sample_test
+  i, j = 0, int(np.flatnonzero(labels != labels[0])[0])
+  polished = attacks.get('pixel+polish', rounds=2)
+  key = jax.random.PRNGKey(0)
+  direct = polished(key, images[i], images[j])
+  base = polished.base(key, images[i], images[j])
+  later = polished.finish(base.fake, images[i])
+  np.testing.assert_array_equal(np.asarray(direct.fake), np.asarray(later.fake))
+  assert int(direct.hamming_distance) == int(later.hamming_distance)

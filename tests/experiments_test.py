@@ -148,15 +148,23 @@ def test_check_hashes_on_the_shipped_sample():
 
 
 def test_compare_attacks_small(tmp_path):
-  proc = _run('experiments.compare_attacks', '--num_pairs=6', '--attacks=projection,pixel+polish',
-              '--hash=ahash', f'--workdir={tmp_path}')
+  proc = _run('experiments.compare_attacks', '--num_pairs=6',
+              '--attacks=projection,pixel+polish,amortized,amortized+polish', '--hash=ahash',
+              f'--workdir={tmp_path}')
   assert proc.returncode == 0, proc.stderr[-3000:]
   for name in ('compare.json', 'compare.md', 'frontier.png', 'fakes.png'):
     assert (tmp_path / name).is_file(), name
   report = json.loads((tmp_path / 'compare.json').read_text())
-  assert [r['attack'] for r in report['rows']] == ['projection', 'pixel+polish']
+  assert [r['attack'] for r in report['rows']] == ['projection', 'pixel+polish', 'amortized',
+                                                     'amortized+polish']
   for r in report['rows']:
-    assert r['distance_0'] == 1.0 and r['ours_equals_reference'] == 6
+    assert r['ours_equals_reference'] == 6
     assert r['attacks_per_second'] > 0 and 0 < r['ssim'] <= 1
+    assert r['distance_0'] == 1.0 or r['attack'] == 'amortized'
+  # amortized+polish polished the stored amortized fakes: its rate is the two combined.
+  timing = json.loads((tmp_path / 'amortized+polish' / 'timing-polish.json').read_text())
+  assert timing['polished_from'] == 'amortized'
+  rates = {r['attack']: r['attacks_per_second'] for r in report['rows']}
+  assert rates['amortized+polish'] < rates['amortized']
   proc = _run('experiments.compare_attacks', '--attacks=gan', f'--workdir={tmp_path}/x')
-  assert proc.returncode == 2 and 'not a family' in proc.stderr
+  assert proc.returncode == 2 and "unknown attack 'gan'" in proc.stderr

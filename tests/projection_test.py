@@ -18,7 +18,8 @@ def pairs(sample_test):
   return images[p[:, 0]], images[p[:, 1]]
 
 
-@pytest.mark.parametrize('name, at_least', [('ahash', 39), ('keyed16:3', 39)])
+@pytest.mark.parametrize('name, at_least', [('ahash', 40), ('dhash', 40), ('phash', 40),
+                                            ('keyed16:3', 40)])
 def test_reaches_the_exact_hash(name, at_least, pairs):
   originals, parents = pairs
   config = projection.ProjectionConfig(hash=name)
@@ -28,6 +29,10 @@ def test_reaches_the_exact_hash(name, at_least, pairs):
   d = np.sum(np.asarray(spec.bits(np.asarray(out.fake))) != np.asarray(spec.bits(originals)), 1)
   np.testing.assert_array_equal(d, np.asarray(out.hamming_distance))
   assert np.sum(d == 0) >= at_least
+  # Each pair stops at its first stage within the slack; none runs past the cap.
+  stages = np.asarray(out.stages)
+  assert np.all(stages <= config.stages) and np.all(stages[d == 0] >= 0)
+  assert np.all((stages == config.stages) | (d == 0))
 
 
 def test_vmap_equals_a_loop_and_done_pairs_are_untouched(pairs):
@@ -56,3 +61,10 @@ def test_slack_stops_early_with_less_change(pairs):
 def test_bad_config_is_refused(kwargs):
   with pytest.raises(ValueError):
     projection.ProjectionConfig(**kwargs)
+
+
+def test_floor_counts_the_stages_run():
+  config = projection.ProjectionConfig()
+  one, two = (projection.floor_bytes_and_flops(config, s) for s in (1, 2))
+  assert one['bytes'] == two['bytes'] == 3 * 28 * 28
+  assert two['flops'] - one['flops'] == (2 * config.steps + 1) * 2 * 64 * 28 * 28

@@ -1,0 +1,79 @@
+"""icdjax.amortized and amortized_train: shipped weights, clear errors, resumable training."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import icdjax
+from icdjax import amortized
+from icdjax import amortized_train
+from icdjax import attacks
+from icdjax import hashes
+from icdjax import pairs as pairs_lib
+
+TINY = dict(steps=12, batch_size=8, checkpoint_every=4)
+
+
+def _run(attack, originals, parents):
+  keys = jnp.zeros((len(originals), 2), jnp.uint32)
+  return jax.jit(jax.vmap(attack))(keys, originals, parents)
+
+
+def test_shipped_weights_match_unseen_pairs_in_one_pass(sample_test):
+  images, labels = sample_test
+  p = pairs_lib.different_label_pairs(labels, 64, 1)
+  originals, parents = images[p[:, 0]], images[p[:, 1]]
+  out = _run(attacks.get('amortized'), originals, parents)
+  chex.assert_type(out.fake, jnp.uint8)
+  spec = hashes.get('ahash')
+  d = np.sum(np.asarray(spec.bits(np.asarray(out.fake))) != np.asarray(spec.bits(originals)), 1)
+  np.testing.assert_array_equal(d, np.asarray(out.hamming_distance))
+  start = np.sum(np.asarray(spec.bits(parents)) != np.asarray(spec.bits(originals)), 1)
+  assert np.mean(d <= 2) >= 0.85 and np.median(start) >= 8  # from far, in one pass
+  polished = _run(attacks.get('amortized+polish'), originals, parents)
+  assert np.all(np.asarray(polished.hamming_distance) == 0)
+
+
+def test_missing_and_corrupt_weights_name_the_problem(tmp_path):
+  with pytest.raises(icdjax.InputError, match='train_amortized --hash=keyed8:5'):
+    attacks.get('amortized', hash='keyed8:5')(jax.random.PRNGKey(0), np.zeros((28, 28), np.uint8),
+                                              np.zeros((28, 28), np.uint8))
+  bad = tmp_path / 'bad.msgpack'
+  bad.write_bytes(b'\x00not msgpack')
+  with pytest.raises(icdjax.InputError, match='corrupt amortized weights'):
+    amortized.load(bad, hashes.get('ahash'))
+
+
+def test_training_resumes_to_the_same_weights_and_runs_any_hash(tmp_path, sample_train, sample_test):
+  images, labels = sample_train
+  config = amortized_train.TrainConfig(hash='keyed8:5', **TINY)
+  whole, hist = amortized_train.train(images, labels, config, workdir=tmp_path / 'a',
+                                      progress=False, log=lambda _: None)
+  assert hist.shape == (3, 4) and np.all(np.isfinite(hist))
+  with pytest.raises(FileExistsError, match='--resume'):
+    amortized_train.train(images, labels, config, workdir=tmp_path / 'a', progress=False,
+                          log=lambda _: None)
+  other = amortized_train.TrainConfig(hash='keyed8:5', **dict(TINY, learning_rate=0.01))
+  with pytest.raises(ValueError, match='other settings'):
+    amortized_train.train(images, labels, other, workdir=tmp_path / 'a', resume=True,
+                          progress=False, log=lambda _: None)
+  # Stopped after 6 steps, then resumed: the same weights as one whole run.
+  amortized_train.train(images, labels, config, workdir=tmp_path / 'b', stop_after=6,
+                        progress=False, log=lambda _: None)
+  resumed, hist_b = amortized_train.train(images, labels, config, workdir=tmp_path / 'b',
+                                          resume=True, progress=False, log=lambda _: None)
+  chex.assert_trees_all_close(whole, resumed, rtol=1e-5, atol=1e-6)
+  np.testing.assert_array_equal(hist_b[:, 0], [4, 6, 8, 12])
+  path = tmp_path / 'w.msgpack'
+  amortized.save(resumed, path)
+  out = attacks.get('amortized', hash='keyed8:5', weights=str(path))(
+      jax.random.PRNGKey(0), sample_test[0][0], sample_test[0][1])
+  assert out.fake.shape == (28, 28) and 0 <= int(out.hamming_distance) <= 64
+
+
+@pytest.mark.parametrize('kwargs', [dict(steps=0), dict(hash='md5'), dict(learning_rate=0.0)])
+def test_bad_training_config_is_refused(kwargs):
+  with pytest.raises(ValueError):
+    amortized_train.TrainConfig(**kwargs)
