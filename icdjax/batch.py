@@ -105,10 +105,21 @@ def run_batch(images: np.ndarray, labels: np.ndarray, pairs: np.ndarray,
   spec = dict(attack.describe(), seed=seed, chunk_size=chunk_size,
               pairs_sha1=hashlib.sha1(pairs.tobytes()).hexdigest(),
               data_sha1=data_digest(images, labels))
-  store = chunks.ChunkStore(workdir, spec, resume=resume, n_items=len(pairs),
-                            chunk_size=chunk_size, log=log)
   p_index = jax.process_index() if process_index is None else process_index
   p_count = jax.process_count() if process_count is None else process_count
+  store = chunks.ChunkStore(workdir, spec, resume=resume, n_items=len(pairs),
+                            chunk_size=chunk_size, log=log, lock_name=f'lock-process{p_index}')
+  try:
+    return _run_chunks(store, fn, sharding, images, labels, pairs, attack, seed=seed,
+                       chunk_size=chunk_size, n_dev=n_dev, p_index=p_index, p_count=p_count,
+                       max_chunks=max_chunks, progress=progress, log=log)
+  finally:
+    store.close()
+
+
+def _run_chunks(store, fn, sharding, images, labels, pairs, attack, *, seed, chunk_size, n_dev,
+                p_index, p_count, max_chunks, progress, log):
+  workdir = store.workdir
   n_chunks = chunks.chunk_count(chunk_size, len(pairs))
   mine = [c for c in range(n_chunks) if c % p_count == p_index]
   done = store.done(mine)

@@ -5,11 +5,16 @@ written atomically (``chunks/chunk-NNNNN.npz``: a temporary file, fsync, then
 ``os.replace``), so a run stopped at any moment loses at most the chunk in
 flight. ``spec.json`` records what fixes the results (attack, hash, data,
 pairs, seed, chunk size); a resume with any other spec is refused, naming the
-fields that differ, so results of two settings never mix.
+fields that differ, so results of two settings never mix. A run holds an
+exclusive lock on its workdir (``lock`` files, one per process of a
+multi-process run), released by the OS however the run ends, so a second
+run on the same workdir is refused instead of computing the same chunks.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import pathlib
@@ -60,16 +65,64 @@ def _differences(old: dict, new: dict, prefix: str = '') -> list[str]:
   return out
 
 
+def _alive(pid: str) -> bool:
+  """Whether process ``pid`` (a temp file's writer) is still running."""
+  try:
+    os.kill(int(pid), 0)
+  except (ValueError, ProcessLookupError):
+    return False
+  except PermissionError:
+    return True
+  return int(pid) != os.getpid()
+
+
 class ChunkStore:
   """Chunks of one run in ``workdir/chunks``, guarded by ``workdir/spec.json``."""
 
   def __init__(self, workdir, spec: dict, *, resume: bool, n_items: int, chunk_size: int,
-               log: Callable[[str], None] = print):
+               log: Callable[[str], None] = print, lock_name: str = 'lock'):
     self.workdir = pathlib.Path(workdir)
     self.dir = self.workdir / 'chunks'
     self.n_items, self.chunk_size, self.log = n_items, chunk_size, log
+    self._lock = None
     if self.workdir.exists() and not self.workdir.is_dir():
       raise StoreError(f'workdir {self.workdir} exists and is not a folder')
+    self._acquire(lock_name)
+    try:
+      self._open(spec, resume)
+    except BaseException:
+      self.close()
+      raise
+
+  def _acquire(self, lock_name: str) -> None:
+    try:
+      self.workdir.mkdir(parents=True, exist_ok=True)
+      fd = os.open(self.workdir / lock_name, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+      raise StoreError(f'cannot write to workdir {self.workdir}: {e.strerror}') from None
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+      holder = os.pread(fd, 32, 0).decode(errors='replace').strip() or 'another process'
+      os.close(fd)
+      if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+        raise StoreError(f'{self.workdir} is in use by another run (pid {holder}); wait for '
+                         'it to finish or choose another workdir') from None
+      raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    self._lock = fd
+
+  def close(self) -> None:
+    """Releases the workdir's lock (also released when the process ends)."""
+    if self._lock is not None:
+      os.close(self._lock)
+      self._lock = None
+
+  def __del__(self):
+    self.close()
+
+  def _open(self, spec: dict, resume: bool) -> None:
     spec_path = self.workdir / 'spec.json'
     if spec_path.exists():
       if not resume:
@@ -90,7 +143,8 @@ class ChunkStore:
     except OSError as e:
       raise StoreError(f'cannot write to workdir {self.workdir}: {e.strerror}') from None
     for stale in self.dir.glob('chunk-*.npz.tmp-*'):
-      stale.unlink(missing_ok=True)  # a chunk killed mid-write
+      if not _alive(stale.name.rsplit('-', 1)[-1]):
+        stale.unlink(missing_ok=True)  # a chunk killed mid-write
 
   def path(self, c: int) -> pathlib.Path:
     return self.dir / f'chunk-{c:05d}.npz'

@@ -1,0 +1,65 @@
+"""Batch attacks on many pairs: any family, any hash; vmapped, sharded, resumable.
+
+  python -m experiments.batch --model=2 --num_pairs=1000 \
+      --data_dir=/path/to/mnist --split=test --workdir=runs/batch-model2
+  python -m experiments.batch --attack=projection --pairs=pairs.csv --workdir=runs/p --resume
+  python -m experiments.batch --attack=pixel --hash=phash --polish --workdir=runs/pixel-phash
+
+Writes results.npz, summary.json, success_vs_threshold.png and grid.png to
+--workdir, plus chunks/ while it runs (an interrupted run continues with
+--resume). On a cluster, start the same command on every host with
+--coordinator_address, --num_processes and --process_id.
+"""
+
+import json
+
+from absl import flags
+import jax
+
+from experiments import common
+from icdjax import batch
+from icdjax import pairs as pairs_lib
+from icdjax import report
+
+_DATA = common.DataFlags()
+_ATTACK = common.AttackFlags()
+_PAIRS = flags.DEFINE_string('pairs', None, "CSV with header 'original_index,parent_index'.")
+_NUM_PAIRS = flags.DEFINE_integer('num_pairs', 100, 'Random pairs (without --pairs).',
+                                  lower_bound=1, upper_bound=10_000_000)
+_PAIRS_SEED = flags.DEFINE_integer('pairs_seed', 0, 'Seed of the random pairs.')
+_SAME = flags.DEFINE_bool('allow_same_label', False, 'Allow pairs of the same digit.')
+_SEED = flags.DEFINE_integer('seed', 0, 'Attack seed (pair k uses fold_in(seed, k)).')
+_CHUNK = flags.DEFINE_integer('chunk_size', None,
+                              'Pairs per vmapped chunk (default: 16 per device for the trained '
+                              'families, 1024 per device otherwise).', lower_bound=1)
+_WORKDIR = common.define_workdir()
+_RESUME = common.define_resume()
+_COORD = flags.DEFINE_string('coordinator_address', None, 'jax.distributed coordinator host:port.')
+_NPROC = flags.DEFINE_integer('num_processes', None, 'jax.distributed process count.')
+_PID = flags.DEFINE_integer('process_id', None, 'jax.distributed process id.')
+
+
+def main(argv):
+  del argv
+  if _COORD.value:
+    jax.distributed.initialize(_COORD.value, _NPROC.value, _PID.value)
+  images, labels = _DATA.load()
+  attack = _ATTACK.make()
+  pairs = (pairs_lib.read_pairs_csv(_PAIRS.value, labels, allow_same_label=_SAME.value)
+           if _PAIRS.value else
+           pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _PAIRS_SEED.value))
+  per_device = 16 if attack.family.trains_per_pair else 1024
+  chunk = _CHUNK.value or per_device * jax.local_device_count()
+  results = batch.run_batch(images, labels, pairs, attack, seed=_SEED.value, chunk_size=chunk,
+                            workdir=_WORKDIR.value, resume=_RESUME.value)
+  if results is None:
+    print('this process is done; results are merged when every chunk is')
+    return
+  summary = report.batch_summary(_WORKDIR.value, images, labels, results, attack,
+                                 **_DATA.describe(), seed=_SEED.value, chunk_size=chunk)
+  print(json.dumps({k: summary[k] for k in report.SUMMARY_KEYS}, indent=2))
+  print(f'wrote {_WORKDIR.value}/results.npz, summary.json, success_vs_threshold.png, grid.png')
+
+
+if __name__ == '__main__':
+  common.run(main)

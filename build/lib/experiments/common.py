@@ -1,0 +1,99 @@
+"""Flags shared by the experiment mains, defined once, and the one error rule.
+
+Each ``define_*`` function declares its flags for the calling main (so they
+show in its ``--help``). :func:`run` runs a main so that bad input (a bad
+flag value, a missing or corrupt file, a workdir that cannot be used) ends
+with one line naming the problem and exit status 2, never a traceback.
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+
+from icdjax import attacks
+from icdjax import data
+from icdjax import hashes
+
+_MAIN = sys.argv[0]
+
+
+def _define(kind, name, default, *args, **kw):
+  return getattr(flags, f'DEFINE_{kind}')(name, default, *args, module_name=_MAIN, **kw)
+
+
+class DataFlags:
+  def __init__(self, default_split: str = 'test'):
+    self.data_dir = _define('string', 'data_dir', None,
+                            'MNIST IDX folder (default: the shipped real-MNIST sample).')
+    self.split = _define('enum', 'split', default_split, ['train', 'test', 'train5k'], 'Data split.')
+
+  def load(self):
+    return data.load(self.split.value, data_dir=self.data_dir.value)
+
+  def describe(self) -> dict:
+    return {'split': self.split.value, 'data': self.data_dir.value or 'shipped sample'}
+
+
+class AttackFlags:
+  """``--attack`` (or the paper's ``--model``), ``--hash``, ``--slack_bits``,
+  ``--polish``, ``--epochs``."""
+
+  def __init__(self, default_attack: str = 'model2'):
+    self.attack = _define('enum', 'attack', None, list(attacks.names()),
+                          f'Attack family (default {default_attack}).')
+    self.model = _define('enum', 'model', None, ['1', '2'],
+                         "The paper's model: --model=N is --attack=modelN.")
+    self.hash = _define('string', 'hash', 'ahash',
+                        'Hash to attack and judge with: ' + ', '.join(hashes.public_names())
+                        + " or 'keyed<S>:<key>[:<bits>]' (e.g. keyed16:1234).")
+    self.slack_bits = _define('integer', 'slack_bits', 0, 'Bits the attack may leave wrong '
+                              '(keep it below the threshold).', lower_bound=0)
+    self.polish = _define('bool', 'polish', False,
+                          'Finish the fake with projection steps to the exact hash.')
+    self.epochs = _define('integer', 'epochs', None,
+                          'Epochs of the per-pair trained families (default 200).',
+                          lower_bound=1)
+    self.default = default_attack
+
+  def family(self) -> str:
+    if self.attack.value and self.model.value and self.attack.value != f'model{self.model.value}':
+      raise app.UsageError(f'--attack={self.attack.value} and --model={self.model.value} disagree')
+    if self.model.value:
+      return f'model{self.model.value}'
+    return self.attack.value or self.default
+
+  def make(self, family: str | None = None, **overrides) -> attacks.Attack:
+    return attacks.get(family or self.family(), hash=self.hash.value,
+                       slack_bits=self.slack_bits.value, polish=self.polish.value,
+                       epochs=self.epochs.value, **overrides)
+
+
+def define_workdir(required: bool = True):
+  return _define('string', 'workdir', None, 'Output folder.', required=required)
+
+
+def define_resume():
+  return _define('bool', 'resume', False, 'Continue an interrupted run in --workdir.')
+
+
+def run(main) -> None:
+  """``app.run(main)``, with bad input reported as one line and exit status 2."""
+  def guarded(argv):
+    if len(argv) > 1:
+      _fail(f'unexpected arguments: {" ".join(argv[1:])}', 2)
+    try:
+      main(argv)
+    except (app.UsageError, ValueError) as e:  # InputError, DataError, PairsError, StoreError
+      _fail(str(e), 2)
+    except (OSError, MemoryError) as e:
+      _fail(f'{type(e).__name__}: {e}', 1)
+  try:
+    app.run(guarded)
+  except app.UsageError as e:
+    _fail(str(e), 2)
+
+
+def _fail(message: str, status: int) -> None:
+  print(f'error: {message}', file=sys.stderr)
+  sys.exit(status)

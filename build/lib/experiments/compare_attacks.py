@@ -1,0 +1,52 @@
+"""Every attack family on the same pairs, in one run: the speed-quality frontier.
+
+  python -m experiments.compare_attacks --num_pairs=1000 --hash=ahash \
+      --data_dir=/path/to/mnist --split=test --workdir=runs/compare-ahash
+  python -m experiments.compare_attacks --attacks=projection,pixel --hash=phash --num_pairs=100
+
+Writes compare.json, compare.md (the table), frontier.png and fakes.png to
+--workdir, and one resumable batch folder per attack.
+"""
+
+from absl import flags
+import jax
+
+from experiments import common
+from icdjax import attacks
+from icdjax import compare
+from icdjax import pairs as pairs_lib
+
+_DATA = common.DataFlags()
+_ATTACK = common.AttackFlags()
+_ATTACKS = flags.DEFINE_list(
+    'attacks', ['projection', 'pixel', 'pixel+polish', 'amortized', 'amortized+polish',
+                'model1', 'model1+polish', 'model2', 'model2+polish'],
+    'Attacks to compare: family names, "+polish" to finish with projection steps.')
+_NUM_PAIRS = flags.DEFINE_integer('num_pairs', 100, 'Random pairs.', lower_bound=1,
+                                  upper_bound=10_000_000)
+_PAIRS_SEED = flags.DEFINE_integer('pairs_seed', 0, 'Seed of the random pairs.')
+_SEED = flags.DEFINE_integer('seed', 0, 'Attack seed.')
+_WORKDIR = common.define_workdir()
+_RESUME = common.define_resume()
+
+
+def main(argv):
+  del argv
+  images, labels = _DATA.load()
+  pairs = pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _PAIRS_SEED.value)
+  chosen, sizes = [], {}
+  for item in _ATTACKS.value:
+    attack = attacks.get(item, hash=_ATTACK.hash.value, slack_bits=_ATTACK.slack_bits.value,
+                         epochs=_ATTACK.epochs.value)
+    chosen.append(attack)
+    per_device = 16 if attack.family.trains_per_pair else 1024
+    sizes[attack.name] = min(per_device, len(pairs)) * jax.local_device_count()
+  report = compare.compare(images, labels, pairs, chosen, workdir=_WORKDIR.value,
+                           seed=_SEED.value, chunk_sizes=sizes, resume=_RESUME.value,
+                           **_DATA.describe(), devices=jax.local_device_count())
+  print(report['table'])
+  print(f'wrote {_WORKDIR.value}/compare.json, compare.md, frontier.png, fakes.png')
+
+
+if __name__ == '__main__':
+  common.run(main)

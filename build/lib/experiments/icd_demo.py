@@ -1,0 +1,100 @@
+"""The ICD on real digits: the paper's Figure 2, then the whole split.
+
+  python -m experiments.icd_demo                       # shipped sample
+  python -m experiments.icd_demo --data_dir=/path/to/mnist --split=test
+
+Writes to --out: figure2.png (original, blurred, contrast-changed and rotated
+copies, a different digit, each with its distance and verdict),
+distances.png (distance histograms), threshold_curve.png and
+threshold_curve.csv (true-copy and false-copy rate for thresholds 0..64),
+and summary.json.
+"""
+
+import json
+import pathlib
+
+from absl import app
+from absl import flags
+import numpy as np
+
+from icdjax import data
+from icdjax import hashes
+from icdjax import pairs as pairs_lib
+from icdjax import hashing
+from icdjax import icd_eval
+from icdjax import plotting
+
+_DATA_DIR = flags.DEFINE_string('data_dir', None, 'MNIST IDX directory (default: shipped sample).')
+_SPLIT = flags.DEFINE_string('split', 'test', 'Data split.')
+_INDEX = flags.DEFINE_integer('index', 0, 'The original digit of Figure 2.')
+_OTHER = flags.DEFINE_integer('other_index', None, 'The different digit (default: first other class).')
+_NUM_PAIRS = flags.DEFINE_integer('num_pairs', 20000, 'Random pairs of different digits.')
+_THRESHOLD = flags.DEFINE_integer('threshold', hashing.DEFAULT_THRESHOLD, 'ICD threshold.')
+_SEED = flags.DEFINE_integer('seed', 0, 'Seed of the random pairs.')
+_OUT = flags.DEFINE_string('out', 'runs/icd_demo', 'Output directory.')
+
+
+def main(argv):
+  del argv
+  out = pathlib.Path(_OUT.value)
+  out.mkdir(parents=True, exist_ok=True)
+  images, labels = data.load(_SPLIT.value, data_dir=_DATA_DIR.value)
+  i = _INDEX.value
+  if not 0 <= i < len(images):
+    raise app.UsageError(f'--index={i} out of range [0, {len(images)})')
+  j = _OTHER.value
+  if j is None:
+    j = int(np.flatnonzero(labels != labels[i])[0])
+  if not 0 <= j < len(images):
+    raise app.UsageError(f'--other_index={j} out of range [0, {len(images)})')
+
+  # Figure 2.
+  names = ['none'] + list(icd_eval.TRANSFORMS) + ['none (other digit)']
+  row = [images[i]] + [icd_eval.transform(images[i], t) for t in icd_eval.TRANSFORMS] + [images[j]]
+  bits = hashing.average_hash(np.stack(row))
+  dist = np.asarray(hashing.hamming_distance(bits[0], bits))
+  verdicts = ['original'] + [hashing.verdict(d, _THRESHOLD.value) for d in dist[1:]]
+  plotting.image_row(out / 'figure2.png', row, names,
+                     [f'HD {d}: {v}' for d, v in zip(dist, verdicts)],
+                     f'aHash ICD, threshold {_THRESHOLD.value}')
+  print(f'{"transformation":<22}{"Hamming distance":>18}  ICD verdict')
+  for n, d, v in zip(names, dist, verdicts):
+    print(f'{n:<22}{d:>18}  {v}')
+
+  # The whole split.
+  copies = icd_eval.copy_distances(images)
+  pairs = pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _SEED.value)
+  different = icd_eval.pair_distances(images, pairs, hashes.get('ahash'))
+  all_copies = np.concatenate(list(copies.values()))
+  t, tcr, fcr = icd_eval.threshold_table(all_copies, different)
+  per_transform = {k: icd_eval.threshold_table(v, different)[1] for k, v in copies.items()}
+  plotting.distance_distributions(out / 'distances.png', copies, different)
+  plotting.threshold_curves(out / 'threshold_curve.png', t, tcr, fcr)
+  with open(out / 'threshold_curve.csv', 'w') as f:
+    f.write('threshold,true_copy_rate,' + ','.join(f'true_copy_rate_{k}' for k in copies)
+            + ',false_copy_rate\n')
+    for k in t:
+      f.write(f'{k},{tcr[k]:.6f},' + ','.join(f'{per_transform[n][k]:.6f}' for n in copies)
+              + f',{fcr[k]:.6f}\n')
+  summary = {
+      'split': _SPLIT.value, 'source': _DATA_DIR.value or 'shipped sample',
+      'digits': int(len(images)), 'different_pairs': int(len(pairs)),
+      'figure2': {'original_index': i, 'other_index': j,
+                  'distances': dict(zip(names, map(int, dist)))},
+      'copy_distance_median': {k: float(np.median(v)) for k, v in copies.items()},
+      'different_distance': {'min': int(different.min()), 'p5': float(np.percentile(different, 5)),
+                             'median': float(np.median(different))},
+      'at_threshold': {str(k): {'true_copy_rate': float(tcr[k]), 'false_copy_rate': float(fcr[k])}
+                       for k in (5, 10, 15)},
+  }
+  (out / 'summary.json').write_text(json.dumps(summary, indent=2))
+  print(f'\n{len(images)} digits, {len(pairs)} pairs of different digits ({_SPLIT.value})')
+  print(f'different digits: min {different.min()}, median {np.median(different):g}')
+  for k in (5, 10, 15):
+    print(f'threshold {k:2d}: true-copy rate {tcr[k]:.3f}, false-copy rate {fcr[k]:.3f}')
+  print(f'wrote {out}/figure2.png, distances.png, threshold_curve.png, threshold_curve.csv, '
+        'summary.json')
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,53 @@
+"""Trains the amortized attack's network for one hash, on the training split.
+
+  python -m experiments.train_amortized --hash=ahash --data_dir=/path/to/mnist \
+      --workdir=runs/train-amortized-ahash
+
+Checkpoints every --checkpoint_every steps to --workdir (--resume continues a
+stopped run), then writes the float16 weights to --out (default: the shipped
+file for the hash, icdjax/weights/amortized-<hash>.msgpack) and prints the
+training time.
+"""
+
+import dataclasses
+
+from absl import flags
+
+from experiments import common
+from icdjax import amortized
+from icdjax import amortized_train
+from icdjax import hashes
+
+_DEFAULTS = amortized_train.TrainConfig()
+_DATA = common.DataFlags(default_split='train')
+_HASH = flags.DEFINE_string('hash', 'ahash', 'The hash the network is trained for.')
+_STEPS = flags.DEFINE_integer('steps', _DEFAULTS.steps, 'Adam steps.', lower_bound=1)
+_BATCH = flags.DEFINE_integer('batch_size', _DEFAULTS.batch_size, 'Pairs per step.', lower_bound=1)
+_LR = flags.DEFINE_float('learning_rate', _DEFAULTS.learning_rate, 'Peak learning rate.',
+                         lower_bound=0.0)
+_SMOOTH = flags.DEFINE_float('smoothness', _DEFAULTS.smoothness,
+                             'Weight of the change\'s squared finite differences.', lower_bound=0.0)
+_SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
+_WORKDIR = common.define_workdir()
+_RESUME = common.define_resume()
+_OUT = flags.DEFINE_string('out', None, 'Weights file (default: the shipped one for --hash).')
+
+
+def main(argv):
+  del argv
+  if not _DATA.split.value.startswith('train'):
+    raise ValueError('--split must be a training split: the network is judged on unseen '
+                     'test pairs')
+  images, labels = _DATA.load()
+  config = dataclasses.replace(_DEFAULTS, hash=_HASH.value, steps=_STEPS.value,
+                               batch_size=_BATCH.value, learning_rate=_LR.value,
+                               smoothness=_SMOOTH.value, seed=_SEED.value)
+  params, _ = amortized_train.train(images, labels, config, workdir=_WORKDIR.value,
+                                    resume=_RESUME.value)
+  out = _OUT.value or amortized.weights_path(hashes.get(_HASH.value))
+  amortized.save(params, out)
+  print(f'wrote {out}')
+
+
+if __name__ == '__main__':
+  common.run(main)

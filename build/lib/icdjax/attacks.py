@@ -1,0 +1,134 @@
+"""The attack registry: an attack family's name is parsed once, here.
+
+Families (each works with every registered hash, :mod:`icdjax.hashes`):
+
+* ``model1``, ``model2``: the paper's GANs (:mod:`icdjax.gan`), trained per pair.
+* ``projection``: linear steps onto the hash's constraint set (:mod:`icdjax.projection`).
+* ``pixel``: the fake's pixels optimised directly (:mod:`icdjax.pixel`).
+* ``amortized``: one forward pass of a network trained once (:mod:`icdjax.amortized`).
+
+:func:`get` returns an :class:`Attack`: a hashable callable
+``attack(key, original, parent) -> (fake uint8 [H, W], distance int32)``, pure
+and traceable, that the batch vmaps, scans and shards without knowing which
+family it is. ``polish=True`` finishes any family's fake with projection
+steps (:func:`icdjax.projection.project`) from the fake itself, so its exact
+distance reaches ``slack_bits`` with the least extra change. Adding a family
+is one :func:`register` call plus its module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, NamedTuple
+
+import jax.numpy as jnp
+
+from icdjax import amortized
+from icdjax import checks
+from icdjax import gan
+from icdjax import hashes
+from icdjax import pixel
+from icdjax import projection
+
+
+class AttackOutput(NamedTuple):
+  fake: jnp.ndarray              # uint8 [H, W], as saved
+  hamming_distance: jnp.ndarray  # int32, exact, under the attacked hash
+
+
+class Family(NamedTuple):
+  """One attack family: how to build its config, and its single attack."""
+  name: str
+  make_config: Callable[..., Any]   # (hash=, slack_bits=, epochs=, **overrides) -> config
+  run: Callable[..., Any]           # (key, original, parent, config) -> (fake, distance, ...)
+  description: str
+  trains_per_pair: bool
+
+
+_FAMILIES: dict[str, Family] = {}
+
+
+def register(family: Family) -> None:
+  _FAMILIES[family.name] = family
+
+
+def names() -> tuple[str, ...]:
+  return tuple(_FAMILIES)
+
+
+@dataclasses.dataclass(frozen=True)
+class Attack:
+  """A family with its config (hashable: a static argument of jit)."""
+  family: Family
+  config: Any
+  polish: bool = False
+
+  @property
+  def name(self) -> str:
+    return self.family.name + ('+polish' if self.polish else '')
+
+  @property
+  def hash(self) -> hashes.HashSpec:
+    return self.config.hash
+
+  def __call__(self, key, original, parent) -> AttackOutput:
+    out = self.family.run(key, original, parent, self.config)
+    if self.polish:
+      return self.finish(out[0], original)
+    return AttackOutput(out[0], out[1])
+
+  def finish(self, fake, original) -> AttackOutput:
+    """The ``--polish`` step alone: projection steps from ``fake`` onto the
+    original's hash (vmap it to polish stored fakes)."""
+    target = self.hash.traced(jnp.asarray(original))
+    config = projection.ProjectionConfig(hash=self.hash, slack_bits=self.config.slack_bits)
+    return AttackOutput(*projection.project(fake, target, config)[:2])
+
+  @property
+  def base(self) -> 'Attack':
+    """The same attack without ``--polish``."""
+    return dataclasses.replace(self, polish=False)
+
+  def describe(self) -> dict:
+    """A JSON-able description: what fixes this attack's results."""
+    config = {k: (str(v) if isinstance(v, hashes.HashSpec) else v)
+              for k, v in dataclasses.asdict(self.config).items()}
+    return {'attack': self.family.name, 'polish': self.polish, 'config': config}
+
+
+def get(name: str, *, hash: str | hashes.HashSpec = 'ahash',  # pylint: disable=redefined-builtin
+        slack_bits: int = 0, polish: bool = False, epochs: int | None = None,
+        **overrides) -> Attack:
+  """The attack ``name`` against ``hash``; raises InputError for an unknown name.
+
+  ``name`` is a family, optionally with ``'+polish'`` (the same as
+  ``polish=True``). ``epochs`` applies to the families that train per pair;
+  ``overrides`` are the family config's own fields.
+  """
+  family_name, plus, suffix = name.partition('+')
+  if family_name not in _FAMILIES or (plus and suffix != 'polish'):
+    raise checks.InputError(f'unknown attack {name!r}: expected one of {", ".join(_FAMILIES)}, '
+                            'optionally followed by "+polish"')
+  family = _FAMILIES[family_name]
+  if epochs is not None and family.trains_per_pair:
+    overrides['epochs'] = epochs
+  config = family.make_config(hash=hashes.get(hash), slack_bits=slack_bits, **overrides)
+  return Attack(family, config, polish or bool(plus))
+
+
+def _gan(model: int):
+  return lambda **kw: gan.GanConfig(model=model, **kw)
+
+
+register(Family('model1', _gan(1), gan.attack, "the paper's Model 1: Real -> Hash nets, chained",
+                trains_per_pair=True))
+register(Family('model2', _gan(2), gan.attack,
+                "the paper's Model 2: Real and Hash nets concurrent, Real down-weighted",
+                trains_per_pair=True))
+register(Family('projection', projection.ProjectionConfig, projection.attack,
+                'Jacobi steps onto the hash constraints, exact checks', trains_per_pair=False))
+register(Family('pixel', pixel.PixelConfig, pixel.attack,
+                'Adam on the pixels: hinge hash loss + perceptual penalty', trains_per_pair=False))
+register(Family('amortized', amortized.AmortizedConfig, amortized.attack,
+                'one forward pass of a conditional network trained once per hash',
+                trains_per_pair=False))

@@ -1,0 +1,250 @@
+"""The hash registry: a hash's name is parsed once, here, into a :class:`HashSpec`.
+
+Every other module receives a spec and asks it for what it needs: the exact
+bits of uint8 images (checked, public), the same bits traceable inside
+``jit`` (unchecked), a cheap on-device progress measure, the relaxed logits
+the attacks optimise, the linear form the projection attack solves with, and
+the reference library's function that judges a saved image (imagehash for the
+public hashes; none for the keyed ones). No module outside this one compares a
+hash name with a string.
+
+Names: ``ahash``, ``dhash``, ``phash``, ``whash`` and the keyed family
+``keyed<S>:<key>[:<bits>]``. Adding a hash is one :func:`register` (or
+:func:`register_family`) call plus its functions.
+
+Example:
+  >>> from icdjax import hashes
+  >>> spec = hashes.get('dhash')
+  >>> spec.n_bits, spec.reference_name
+  (64, 'imagehash.dhash')
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from icdjax import checks
+from icdjax import hashing
+from icdjax import relaxed
+from icdjax import resampling
+
+
+class Centre:
+  """How a hash's linear features become bit logits (``bit = logit > 0``)."""
+  MEAN = 'mean'      # feature minus the mean feature (aHash)
+  MEDIAN = 'median'  # feature minus the median feature (pHash, wHash)
+  NONE = 'none'      # the feature itself (dHash, keyed hashes)
+
+
+class LinearForm(NamedTuple):
+  """The hash as linear features of the flattened float image, up to its bit rule.
+
+  Attributes:
+    matrix: float64 ``[n_bits, H*W]``: features ``matrix @ image.ravel()``,
+      in the units of the image (the float resize, without Pillow's clipping
+      and fixed-point rounding).
+    centre: a :class:`Centre` value.
+  """
+  matrix: np.ndarray
+  centre: str
+
+
+class HashSpec:
+  """Everything a caller needs of one hash. Equal (and hashed) by name, so a
+  spec can be a static argument of ``jax.jit``.
+
+  Attributes:
+    name: the canonical name (``'ahash'``, ``'keyed16:1234'``, ...).
+    n_bits: hash length.
+    bits: uint8 ``[..., H, W]`` or ``[..., H, W, 3]`` -> bool ``[..., n_bits]``;
+      checks its input; exact (equal to the reference library).
+    traced: grey uint8/int ``[..., H, W]`` -> bool ``[..., n_bits]``; exact,
+      unchecked, for use inside jitted code.
+    progress: like ``traced``, wholly on the device; may differ from the exact
+      bits where a value ties with the median (the attacks' per-epoch curve).
+    logits: float ``[..., H, W]`` in [0, 1] -> float ``[..., n_bits]``, the
+      relaxation (``method=`` 'lanczos' or 'block' for the resize).
+    linear_form: ``(H, W) -> LinearForm``, for the projection attack.
+    reference: PIL image -> bool ``[n_bits]`` by the reference library, or None.
+    reference_name: e.g. ``'imagehash.average_hash'``, or None.
+    params: the family's parameters (keyed: ``size``, ``key``, ``bits``), else {}.
+  """
+
+  def __init__(self, *, name: str, n_bits: int, bits: Callable, traced: Callable,
+               progress: Callable, logits: Callable, linear_form: Callable,
+               reference: Callable | None = None, reference_name: str | None = None,
+               params: dict | None = None):
+    self.name, self.n_bits = name, n_bits
+    self.bits, self.traced, self.progress, self.logits = bits, traced, progress, logits
+    self.linear_form = linear_form
+    self.reference, self.reference_name = reference, reference_name
+    self.params = dict(params or {})
+
+  def __eq__(self, other):
+    return isinstance(other, HashSpec) and other.name == self.name
+
+  def __hash__(self):
+    return hash(('HashSpec', self.name))
+
+  def __repr__(self):
+    return f'HashSpec({self.name!r})'
+
+  def __str__(self):
+    return self.name
+
+  def __deepcopy__(self, memo):
+    return self  # immutable; lets dataclasses.asdict copy configs that hold one
+
+
+_FIXED: dict[str, Callable[[], HashSpec]] = {}
+_FAMILIES: list[tuple[re.Pattern, Callable[[re.Match], HashSpec], str]] = []
+
+
+def register(name: str, factory: Callable[[], HashSpec]) -> None:
+  """Registers a hash with a fixed name; ``factory()`` builds its spec on first use."""
+  _FIXED[name] = factory
+  get.cache_clear()
+
+
+def register_family(pattern: str, factory: Callable[[re.Match], HashSpec], usage: str) -> None:
+  """Registers a parametrised family: names matching ``pattern`` (a full match)
+  are built by ``factory(match)``; ``usage`` is shown in errors."""
+  _FAMILIES.append((re.compile(pattern), factory, usage))
+  get.cache_clear()
+
+
+@functools.lru_cache(maxsize=None)
+def get(name: str) -> HashSpec:
+  """The spec of a hash name; raises InputError naming the valid names."""
+  if isinstance(name, HashSpec):
+    return name
+  if isinstance(name, str):
+    if name in _FIXED:
+      return _FIXED[name]()
+    for pattern, factory, _ in _FAMILIES:
+      match = pattern.fullmatch(name)
+      if match:
+        return factory(match)
+  usages = ', '.join(u for _, _, u in _FAMILIES)
+  raise checks.InputError(f'unknown hash {name!r}: expected one of {", ".join(_FIXED)} or '
+                          f'{usages}')
+
+
+def public_names() -> tuple[str, ...]:
+  """The fixed-name hashes (those with a reference library), in registration order."""
+  return tuple(_FIXED)
+
+
+def is_valid(name: str) -> bool:
+  try:
+    get(name)
+    return True
+  except checks.InputError:
+    return False
+
+
+def _imagehash(fn_name: str, **kwargs):
+  def reference(pil_image) -> np.ndarray:
+    import imagehash  # pylint: disable=g-import-not-at-top
+    return np.asarray(getattr(imagehash, fn_name)(pil_image, **kwargs).hash, bool).reshape(-1)
+  return reference, f'imagehash.{fn_name}'
+
+
+def _centre_rows(matrix: np.ndarray) -> np.ndarray:
+  return matrix - matrix.mean(axis=0, keepdims=True)
+
+
+# ---------------------------------------------------------------------------
+# The four public hashes, bit-exact with imagehash, 8x8 (64 bits).
+
+def _ahash_linear(h: int, w: int) -> LinearForm:
+  return LinearForm(resampling.resize_matrix(h, w, 8, 8), Centre.MEAN)
+
+
+def _dhash_linear(h: int, w: int) -> LinearForm:
+  s = resampling.resize_matrix(h, w, 8, 9).reshape(8, 9, h * w)
+  return LinearForm((s[:, 1:] - s[:, :-1]).reshape(64, h * w), Centre.NONE)
+
+
+def _phash_linear(h: int, w: int) -> LinearForm:
+  n = 32
+  s = resampling.resize_matrix(h, w, n, n).reshape(n, n, h * w)
+  c = hashing.dct_matrix(n, 8)
+  low = np.einsum('ai,ijp,bj->abp', c, s, c) / (2.0 * n)
+  return LinearForm(low.reshape(64, h * w), Centre.MEDIAN)
+
+
+def _whash_linear(h: int, w: int) -> LinearForm:
+  scale = hashing.whash_scale(h, w)
+  f = scale // 8
+  s = resampling.resize_matrix(h, w, scale, scale).reshape(8, f, 8, f, h * w)
+  return LinearForm(s.mean(axis=(1, 3)).reshape(64, h * w), Centre.MEDIAN)
+
+
+def _whash_traced(grey, *, fast: bool = False):
+  scale = hashing.whash_scale(grey.shape[-2], grey.shape[-1])
+  return (hashing.whash_integer_rule if fast else hashing.whash_traced)(grey, 8, scale, False)
+
+
+register('ahash', lambda: HashSpec(
+    name='ahash', n_bits=64, bits=hashing.average_hash,
+    traced=lambda g: hashing.average_hash_traced(g, 8, False),
+    progress=lambda g: hashing.average_hash_traced(g, 8, False),
+    logits=relaxed.ahash_logits, linear_form=_ahash_linear,
+    **dict(zip(('reference', 'reference_name'), _imagehash('average_hash')))))
+register('dhash', lambda: HashSpec(
+    name='dhash', n_bits=64, bits=hashing.dhash,
+    traced=lambda g: hashing.dhash_traced(g, 8, False),
+    progress=lambda g: hashing.dhash_traced(g, 8, False),
+    logits=relaxed.dhash_logits, linear_form=_dhash_linear,
+    **dict(zip(('reference', 'reference_name'), _imagehash('dhash')))))
+register('phash', lambda: HashSpec(
+    name='phash', n_bits=64, bits=hashing.phash,
+    traced=lambda g: hashing.phash_traced(g, 8, 4, False),
+    progress=lambda g: hashing.phash_float32(g, 8, 4, False),
+    logits=relaxed.phash_logits, linear_form=_phash_linear,
+    **dict(zip(('reference', 'reference_name'), _imagehash('phash')))))
+register('whash', lambda: HashSpec(
+    name='whash', n_bits=64, bits=hashing.whash, traced=_whash_traced,
+    progress=functools.partial(_whash_traced, fast=True),
+    logits=relaxed.whash_logits, linear_form=_whash_linear,
+    **dict(zip(('reference', 'reference_name'), _imagehash('whash')))))
+
+
+# ---------------------------------------------------------------------------
+# Keyed hashes, the secret-key defence: keyed<S>:<key>[:<bits>].
+
+def _keyed(match: re.Match) -> HashSpec:
+  size, key = int(match.group(1)), int(match.group(2))
+  n_bits = int(match.group(3)) if match.group(3) else 64
+  hashing.check_keyed(size, key, n_bits)
+  matrix = hashing.keyed_matrix(key, size, n_bits)
+  name = f'keyed{size}:{key}' + (f':{n_bits}' if match.group(3) else '')
+
+  def traced(grey):
+    return hashing.keyed_hash_traced(grey, matrix, size, False)
+
+  def linear(h: int, w: int) -> LinearForm:
+    s = resampling.resize_matrix(h, w, size, size)
+    return LinearForm(matrix @ _centre_rows(s) / size, Centre.NONE)
+
+  return HashSpec(
+      name=name, n_bits=n_bits,
+      bits=lambda images: hashing.keyed_hash(images, key, size, n_bits),
+      traced=traced, progress=traced,
+      logits=lambda images, method='lanczos': relaxed.keyed_logits(images, matrix, size=size,
+                                                                   method=method),
+      linear_form=linear, params={'size': size, 'key': key, 'bits': n_bits})
+
+
+register_family(r'keyed(\d{1,2}):(\d{1,19})(?::(\d{1,4}))?', _keyed,
+                "'keyed<S>:<key>[:<bits>]' (S in 4..32, e.g. keyed16:1234)")
+
+
+def hash_bits(images, name: str = 'ahash'):
+  """The named hash of uint8 images, bool ``[..., n_bits]`` (checked, exact)."""
+  return get(name).bits(images)

@@ -1,0 +1,233 @@
+"""Figures: the paper's Figures 2, 5 and 6, and the ICD's threshold curves."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
+import numpy as np
+
+
+def _save(fig, path, *, dpi: int) -> None:
+  """Lays out, writes and closes a figure."""
+  fig.tight_layout()
+  fig.savefig(path, dpi=dpi)
+  plt.close(fig)
+
+
+def _show(ax, image, title=None, xlabel=None):
+  ax.imshow(np.asarray(image), cmap='gray', vmin=0, vmax=255, interpolation='nearest')
+  ax.set_xticks([])
+  ax.set_yticks([])
+  if title:
+    ax.set_title(title, fontsize=9)
+  if xlabel:
+    ax.set_xlabel(xlabel, fontsize=9)
+
+
+def image_row(path, images, titles, captions, suptitle=None):
+  """A row of 8-bit images with a title above and a caption below each."""
+  n = len(images)
+  fig, axes = plt.subplots(1, n, figsize=(1.9 * n, 2.6))
+  for ax, im, t, c in zip(np.atleast_1d(axes), images, titles, captions):
+    _show(ax, im, t, c)
+  if suptitle:
+    fig.suptitle(suptitle, fontsize=10)
+  _save(fig, path, dpi=110)
+
+
+def distance_distributions(path, copy_distances: dict, different: np.ndarray):
+  """Histograms of the Hamming distance for each copy transform and for different digits."""
+  fig, ax = plt.subplots(figsize=(7, 4))
+  bins = np.arange(0, 66) - 0.5
+  for name, d in copy_distances.items():
+    ax.hist(d, bins=bins, histtype='step', density=True, label=f'copy: {name}')
+  ax.hist(different, bins=bins, histtype='stepfilled', alpha=0.3, density=True,
+          color='k', label='different digits')
+  ax.set_xlabel('Hamming distance to the original (aHash, 64 bits)')
+  ax.set_ylabel('fraction of pairs')
+  ax.set_xlim(-0.5, 40)
+  ax.legend(fontsize=8)
+  _save(fig, path, dpi=110)
+
+
+def threshold_curves(path, thresholds, true_copy_rate, false_copy_rate, marks=(10, 15),
+                     attack_rate=None):
+  """True-copy and false-copy rate against the threshold (optionally an attack's)."""
+  fig, ax = plt.subplots(figsize=(7, 4))
+  ax.plot(thresholds, true_copy_rate, label='true-copy rate (transformed copies)')
+  ax.plot(thresholds, false_copy_rate, label='false-copy rate (different digits)')
+  if attack_rate is not None:
+    ax.plot(thresholds, attack_rate, label='attack success rate')
+  for m in marks:
+    ax.axvline(m, color='grey', ls=':', lw=1)
+  _finish_rate_plot(fig, ax, path)
+
+
+def _finish_rate_plot(fig, ax, path, title=None):
+  """Axes of a rate-against-threshold plot; saves and closes the figure."""
+  ax.set_xlabel('threshold (copy when distance <= threshold)')
+  ax.set_ylabel('rate')
+  ax.set_xlim(0, 64)
+  ax.set_ylim(0, 1.01)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  if title:
+    ax.set_title(title, fontsize=10)
+  _save(fig, path, dpi=110)
+
+
+def evolution(path, images, epochs, distances, suptitle=None):
+  """The paper's Figure 5: the fake at several epochs with its distance.
+
+  ``epochs`` items that are strings are used as titles as they are.
+  """
+  image_row(path, images, [e if isinstance(e, str) else f'epoch {e}' for e in epochs],
+            [d if isinstance(d, str) else f'HD {d}' for d in distances], suptitle)
+
+
+def training_curves(path, history: dict, threshold: int):
+  """The paper's Figure 6: losses, Hamming distance and Real weight per epoch."""
+  epochs = np.arange(1, len(history['hamming_distance']) + 1)
+  fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+  axes[0].plot(epochs, history['real_loss'], label='Real loss (pixel MSE to parent)')
+  axes[0].plot(epochs, history['hash_loss'], label='Hash loss (smooth hinge)')
+  axes[0].set_yscale('log')
+  axes[0].legend(fontsize=8)
+  axes[1].plot(epochs, history['hamming_distance'], color='C3')
+  axes[1].axhline(threshold, color='grey', ls=':', label=f'threshold {threshold}')
+  axes[1].set_ylabel('Hamming distance (exact, 8-bit fake)')
+  axes[1].legend(fontsize=8)
+  axes[2].plot(epochs, history['real_weight'], color='C2')
+  axes[2].set_ylabel('Real weight')
+  axes[2].set_ylim(-0.02, 1.05)
+  for ax in axes:
+    ax.set_xlabel('epoch')
+    ax.grid(alpha=0.3)
+  _save(fig, path, dpi=110)
+
+
+def pair_grid(path, originals, parents, fakes, captions, title=None, per_row=10):
+  """Columns of (original, parent, fake) triples; ``captions`` under each fake."""
+  n = len(fakes)
+  blocks = -(-n // per_row)
+  fig, axes = plt.subplots(3 * blocks, per_row, figsize=(1.3 * per_row, 4.1 * blocks),
+                           squeeze=False)
+  for ax in axes.flat:
+    ax.axis('off')
+  for k in range(n):
+    b, c = divmod(k, per_row)
+    for r, (im, label) in enumerate(((originals[k], 'original'), (parents[k], 'parent'),
+                                     (fakes[k], 'fake'))):
+      ax = axes[3 * b + r, c]
+      ax.axis('on')
+      _show(ax, im, xlabel=captions[k] if r == 2 else None)
+      if c == 0:
+        ax.set_ylabel(label, fontsize=9)
+  if title:
+    fig.suptitle(title, fontsize=10)
+  _save(fig, path, dpi=100)
+
+
+def success_vs_threshold(path, thresholds, success_rate, clean_false_copy_rate, title=None):
+  """The attack's success rate against the threshold, beside the ICD's clean false-copy rate."""
+  fig, ax = plt.subplots(figsize=(7, 4))
+  ax.plot(thresholds, success_rate, label='attack success (fake judged a copy)', color='C3')
+  ax.plot(thresholds, clean_false_copy_rate, label='ICD false-copy rate, clean different digits',
+          color='k', ls='--')
+  _finish_rate_plot(fig, ax, path, title)
+
+
+def transfer_matrix(path, success, row_labels, col_labels, parent_rate=None, title=None):
+  """Heat map of attack success rates: judges down, attacks across.
+
+  ``parent_rate`` (per attack), if given, is drawn as a last row: how often
+  the classifier reads the parent's digit in the fakes.
+  """
+  rows = [np.asarray(success, float)]
+  labels = list(row_labels)
+  if parent_rate is not None:
+    rows.append(np.asarray(parent_rate, float)[None, :])
+    labels.append('classifier reads parent')
+  m = np.concatenate(rows)
+  fig, ax = plt.subplots(figsize=(1.0 + 0.95 * m.shape[1], 1.2 + 0.5 * m.shape[0]))
+  ax.imshow(m, cmap='RdYlGn_r', vmin=0.0, vmax=1.0, aspect='auto')
+  for i in range(m.shape[0]):
+    for j in range(m.shape[1]):
+      ax.text(j, i, f'{m[i, j]:.0%}', ha='center', va='center', fontsize=8,
+              color='white' if abs(m[i, j] - 0.5) > 0.35 else 'black')
+  if parent_rate is not None:
+    ax.axhline(m.shape[0] - 1.5, color='k', lw=1.5)
+  ax.set_xticks(range(m.shape[1]))
+  ax.set_xticklabels(col_labels, rotation=35, ha='right', fontsize=8)
+  ax.set_yticks(range(m.shape[0]))
+  ax.set_yticklabels(labels, fontsize=8)
+  ax.set_xlabel('attacked with')
+  ax.set_ylabel('judged by')
+  if title:
+    ax.set_title(title, fontsize=10)
+  _save(fig, path, dpi=110)
+
+
+def image_table(path, rows, title=None):
+  """Rows of 8-bit images, each row ``(label, images [K, H, W])``, labelled on the left."""
+  k = max(len(images) for _, images in rows)
+  fig, axes = plt.subplots(len(rows), k, figsize=(0.9 * k + 1.8, 0.95 * len(rows) + 0.4),
+                           squeeze=False)
+  for r, (label, images) in enumerate(rows):
+    for c in range(k):
+      ax = axes[r, c]
+      if c < len(images):
+        _show(ax, images[c])
+      else:
+        ax.axis('off')
+    axes[r, 0].set_ylabel(label, rotation=0, ha='right', va='center', fontsize=8)
+  if title:
+    fig.suptitle(title, fontsize=10)
+  _save(fig, path, dpi=100)
+
+
+def keyless_frontier(path, frontier: dict):
+  """What a key-less attacker buys by covering more directions, and what it pays.
+
+  ``frontier``: ``{grid size: {'projections': [...], 'success': [...],
+  'parent_digit_rate': [...]}}``; one line pair per keyed grid.
+  """
+  fig, ax = plt.subplots(figsize=(6.5, 4))
+  for i, (size, f) in enumerate(sorted(frontier.items(), key=lambda kv: int(kv[0]))):
+    ax.plot(f['projections'], f['success'], 'o-', color=f'C{i}',
+            label=f'keyed{size}: fakes judged copies')
+    ax.plot(f['projections'], f['parent_digit_rate'], 's--', color=f'C{i}',
+            label=f'keyed{size}: fakes read as the parent')
+  ax.set_xscale('log', base=2)
+  ticks = sorted({p for f in frontier.values() for p in f['projections']})
+  ax.set_xticks(ticks)
+  ax.set_xticklabels([str(t) for t in ticks])
+  ax.minorticks_off()
+  ax.set_xlabel("projections the attacker matches (its own key)")
+  ax.set_ylabel('rate')
+  ax.set_ylim(-0.03, 1.03)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  ax.set_title('Attacking a keyed hash without its key', fontsize=10)
+  _save(fig, path, dpi=110)
+
+
+def frontier(path, rows, title=None):
+  """Attacks per second (log) against the parent-digit rate, one point per attack."""
+  fig, ax = plt.subplots(figsize=(6.4, 4.4))
+  for r in rows:
+    if r['attacks_per_second'] is None:
+      continue
+    marker = 'o' if r['distance_0'] >= 0.99 else 'x'
+    ax.scatter(r['attacks_per_second'], r['parent_digit_rate'], marker=marker, s=50)
+    ax.annotate(f"{r['attack']}\n(HD 0: {r['distance_0']:.0%})",
+                (r['attacks_per_second'], r['parent_digit_rate']), fontsize=7,
+                xytext=(4, 4), textcoords='offset points')
+  ax.set_xscale('log')
+  ax.set_xlabel('attacks per second (log scale)')
+  ax.set_ylabel("classifier reads the parent's digit")
+  ax.grid(True, alpha=0.3)
+  ax.set_title(title or 'speed against looks (o: distance 0 for >= 99%)', fontsize=9)
+  _save(fig, path, dpi=120)
