@@ -127,7 +127,12 @@ def load_tfds(split: str = 'test', *, data_dir: str | None = None, download: boo
     download: download and prepare if absent. Preparing MNIST needs
       TensorFlow; without it a clear error says so instead of trying.
   """
-  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  try:
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    raise DataError('source=tfds needs tensorflow-datasets, which is not installed: '
+                    '`pip install tensorflow-datasets`, or use the shipped sample (default) '
+                    'or --data_dir=DIR with MNIST IDX files') from None
   if download and importlib.util.find_spec('tensorflow') is None:
     raise DataError('TFDS needs TensorFlow to download and prepare MNIST, and it is not '
                     'installed. Remedy: `pip install tensorflow-cpu` then retry, or use the '

@@ -34,6 +34,9 @@ from icdjax import resampling
 GREY_LEVEL = 1.0 / 255.0
 DEFAULT_TEMPERATURE = 0.01
 DEFAULT_MARGIN = 3.0 * GREY_LEVEL
+# Float products at full float32 precision: GPUs default to TF32, which moves
+# a relaxed logit by ~1e-3 and breaks the tests' tolerances.
+_HIGHEST = jax.lax.Precision.HIGHEST
 
 
 def block_features(images: jnp.ndarray, *, hash_size: int = 8,
@@ -142,7 +145,7 @@ def phash_logits(images: jnp.ndarray, *, hash_size: int = 8,
   n = 4 * hash_size
   small = resampling.resize_float(images, n, n, method=method, clip=_CLIP)
   c = jnp.asarray(hashing.dct_matrix(n, hash_size), images.dtype)
-  low = jnp.einsum('ai,...ij,bj->...ab', c, small, c) / (2.0 * n)
+  low = jnp.einsum('ai,...ij,bj->...ab', c, small, c, precision=_HIGHEST) / (2.0 * n)
   flat = low.reshape(low.shape[:-2] + (hash_size * hash_size,))
   return flat - jnp.median(flat, axis=-1, keepdims=True)
 
@@ -169,7 +172,8 @@ def keyed_logits(images: jnp.ndarray, matrix: np.ndarray, *, size: int,
   flat = small.reshape(small.shape[:-2] + (size * size,))
   m = jnp.asarray(matrix, images.dtype)
   centred = flat - jnp.mean(flat, axis=-1, keepdims=True)
-  return centred @ m.T / jnp.sqrt(jnp.asarray(size * size, images.dtype))
+  return (jnp.matmul(centred, m.T, precision=_HIGHEST)
+          / jnp.sqrt(jnp.asarray(size * size, images.dtype)))
 
 
 def _loss_from_logits(logits, target_bits, temperature, margin, kind, slack_bits=0):

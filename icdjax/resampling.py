@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -142,15 +143,41 @@ def resize_exact(grey: jnp.ndarray, height: int, width: int) -> jnp.ndarray:
   return x
 
 
-def vertical_pass_first(in_h: int, in_w: int, out_h: int, out_w: int) -> bool:
-  """Whether Pillow runs the vertical pass first.
+SUPPORTED_PILLOW = ((9, 5), (14, 0))  # [oldest, first unsupported): each release probed
 
-  Pillow 13 resizes vertically first when the height shrinks by more than
-  twice as many pixels as the width does. The order matters for the result
-  because the image between the passes is rounded to uint8. This rule was
-  established by comparing both orders with Pillow on thousands of random
-  sizes (tests/resampling_test.py keeps checking it).
+
+class UnsupportedPillowError(RuntimeError):
+  """The installed Pillow is outside the range whose LANCZOS this module reproduces."""
+
+
+@functools.lru_cache(maxsize=None)
+def pillow_version() -> tuple[int, int]:
+  """The installed Pillow's (major, minor); raises UnsupportedPillowError outside
+  ``SUPPORTED_PILLOW``, so the exact hashes never mismatch imagehash silently."""
+  import PIL  # pylint: disable=g-import-not-at-top
+  version = tuple(int(v) for v in PIL.__version__.split('.')[:2])
+  lo, hi = SUPPORTED_PILLOW
+  if not lo <= version < hi:
+    raise UnsupportedPillowError(
+        f'Pillow {PIL.__version__} is installed; the exact hashes reproduce Pillow '
+        f'{lo[0]}.{lo[1]} up to (not including) {hi[0]}.{hi[1]}: install a Pillow in that '
+        'range (pip install "pillow>=9.5,<14")')
+  return version
+
+
+def vertical_pass_first(in_h: int, in_w: int, out_h: int, out_w: int) -> bool:
+  """Whether the installed Pillow runs the vertical pass first.
+
+  Pillow 9.5 to 12.x always resize horizontally first. Pillow 13 resizes
+  vertically first when the height shrinks by more than twice as many pixels
+  as the width does. The order matters for the result because the image
+  between the passes is rounded to uint8. Both rules were established by
+  comparing both orders with each release (9.5, 10.0, 10.4, 11.0, 11.3, 12.0,
+  12.3, 13.0) on random sizes; tests/resampling_test.py keeps checking the
+  installed one.
   """
+  if pillow_version() < (13, 0):
+    return False
   return out_h < in_h and (in_h - out_h) > 2 * (in_w - out_w)
 
 
@@ -186,9 +213,9 @@ def resize_float(images: jnp.ndarray, height: int, width: int, *,
       continue
     k = jnp.asarray(table[method](n_in, n_out), images.dtype)
     if axis == -1:
-      x = jnp.einsum('...hw,ow->...ho', x, k)
+      x = jnp.einsum('...hw,ow->...ho', x, k, precision=jax.lax.Precision.HIGHEST)
     else:
-      x = jnp.einsum('...hw,oh->...ow', x, k)
+      x = jnp.einsum('...hw,oh->...ow', x, k, precision=jax.lax.Precision.HIGHEST)
     if clip is not None:
       x = jnp.clip(x, clip[0], clip[1])
   return x

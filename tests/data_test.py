@@ -4,7 +4,13 @@ import gzip
 
 import numpy as np
 import pytest
-import tensorflow_datasets as tfds
+
+try:
+  import tensorflow_datasets as tfds
+except ImportError:  # an optional dependency (pip install .[tfds])
+  tfds = None
+
+needs_tfds = pytest.mark.skipif(tfds is None, reason='tensorflow-datasets is not installed')
 
 from icdjax import data
 
@@ -85,6 +91,7 @@ def test_bad_source_and_split():
     data.load('validation')
 
 
+@needs_tfds
 def test_tfds_path_with_mock_data():
   with tfds.testing.mock_data(num_examples=12):
     images, labels = data.load('test', source='tfds')
@@ -92,11 +99,13 @@ def test_tfds_path_with_mock_data():
   assert labels.shape == (12,) and labels.min() >= 0 and labels.max() <= 9
 
 
+@needs_tfds
 def test_tfds_absent_locally_is_a_clear_error_not_a_download(tmp_path):
   with pytest.raises(data.DataError, match='not available locally'):
     data.load('test', source='tfds', data_dir=str(tmp_path))
 
 
+@needs_tfds
 def test_tfds_download_without_tensorflow_names_the_remedy(tmp_path, monkeypatch):
   import importlib.util
   real = importlib.util.find_spec
@@ -104,3 +113,15 @@ def test_tfds_download_without_tensorflow_names_the_remedy(tmp_path, monkeypatch
                       lambda name, *a: None if name == 'tensorflow' else real(name, *a))
   with pytest.raises(data.DataError, match='pip install tensorflow-cpu'):
     data.load('test', source='tfds', data_dir=str(tmp_path), download=True)
+
+
+def test_tfds_missing_is_a_clear_error(monkeypatch):
+  import builtins
+  real = builtins.__import__
+  def no_tfds(name, *args, **kwargs):
+    if name.startswith('tensorflow_datasets'):
+      raise ImportError(name)
+    return real(name, *args, **kwargs)
+  monkeypatch.setattr(builtins, '__import__', no_tfds)
+  with pytest.raises(data.DataError, match='needs tensorflow-datasets'):
+    data.load('test', source='tfds')

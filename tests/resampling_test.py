@@ -17,12 +17,30 @@ def test_resize_exact_equals_pillow_on_random_shapes(rng):
     np.testing.assert_array_equal(ours, ref, err_msg=f'{(h, w)} -> {(oh, ow)}')
 
 
-def test_pass_order_matters_and_is_pillows(rng):
-  # A case where the two pass orders disagree: the rule must pick Pillow's.
+def test_pass_order_matters_and_is_the_installed_pillows(rng):
+  # A case where the two pass orders disagree: the rule must pick the installed Pillow's
+  # (vertical first from Pillow 13, horizontal first before).
   img = rng.integers(0, 256, (36, 2), dtype=np.uint8)
-  assert resampling.vertical_pass_first(36, 2, 5, 5)
+  assert resampling.vertical_pass_first(36, 2, 5, 5) == (resampling.pillow_version() >= (13, 0))
   ref = np.asarray(Image.fromarray(img).resize((5, 5), Image.LANCZOS))
   np.testing.assert_array_equal(np.asarray(resampling.resize_exact(img, 5, 5)), ref)
+
+
+@pytest.mark.parametrize('version, ok', [('9.4.0', False), ('9.5.0', True), ('12.3.0', True),
+                                         ('13.0.0', True), ('14.0.0', False)])
+def test_unsupported_pillow_is_a_clear_error(version, ok, monkeypatch):
+  import PIL
+  monkeypatch.setattr(PIL, '__version__', version)
+  resampling.pillow_version.cache_clear()
+  try:
+    if ok:
+      assert resampling.pillow_version() == tuple(int(v) for v in version.split('.')[:2])
+    else:
+      with pytest.raises(resampling.UnsupportedPillowError, match=f'Pillow {version} is installed'):
+        resampling.pillow_version()
+  finally:
+    monkeypatch.undo()
+    resampling.pillow_version.cache_clear()
 
 
 @pytest.mark.parametrize('method', ['lanczos', 'block'])
