@@ -86,12 +86,26 @@ def run(main) -> None:
       main(argv)
     except (app.UsageError, ValueError) as e:  # InputError, DataError, PairsError, StoreError
       _fail(str(e), 2)
-    except (OSError, MemoryError) as e:
-      _fail(f'{type(e).__name__}: {e}', 1)
+    except FileExistsError as e:
+      _fail(f'{e.filename} exists and is not a folder (or is in the way): choose another path', 2)
+    except PermissionError as e:
+      _fail(f'no permission to write {e.filename}', 2)
+    except MemoryError:
+      _fail('out of memory: ask for fewer pairs or a smaller chunk', 1)
+    except OSError as e:
+      _fail(f'{e.strerror or type(e).__name__}: {e.filename or e}', 1)
   try:
-    app.run(guarded)
+    app.run(guarded, flags_parser=_parse_flags)
   except app.UsageError as e:
     _fail(str(e), 2)
+
+
+def _parse_flags(argv):
+  """absl's parsing, but a bad flag is one line (no usage dump) and status 2."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    _fail(f'{e} (see --help)', 2)
 
 
 def _fail(message: str, status: int) -> None:

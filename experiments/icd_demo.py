@@ -13,23 +13,24 @@ and summary.json.
 import json
 import pathlib
 
-from absl import app
 from absl import flags
 import numpy as np
 
-from icdjax import data
+from experiments import common
 from icdjax import hashes
 from icdjax import pairs as pairs_lib
 from icdjax import hashing
 from icdjax import icd_eval
 from icdjax import plotting
 
-_DATA_DIR = flags.DEFINE_string('data_dir', None, 'MNIST IDX directory (default: shipped sample).')
-_SPLIT = flags.DEFINE_string('split', 'test', 'Data split.')
-_INDEX = flags.DEFINE_integer('index', 0, 'The original digit of Figure 2.')
-_OTHER = flags.DEFINE_integer('other_index', None, 'The different digit (default: first other class).')
-_NUM_PAIRS = flags.DEFINE_integer('num_pairs', 20000, 'Random pairs of different digits.')
-_THRESHOLD = flags.DEFINE_integer('threshold', hashing.DEFAULT_THRESHOLD, 'ICD threshold.')
+_DATA = common.DataFlags()
+_INDEX = flags.DEFINE_integer('index', 0, 'The original digit of Figure 2.', lower_bound=0)
+_OTHER = flags.DEFINE_integer('other_index', None,
+                              'A digit of another class (default: the first one).', lower_bound=0)
+_NUM_PAIRS = flags.DEFINE_integer('num_pairs', 20000, 'Random pairs of different digits.',
+                                  lower_bound=1, upper_bound=10_000_000)
+_THRESHOLD = flags.DEFINE_integer('threshold', hashing.DEFAULT_THRESHOLD, 'ICD threshold.',
+                                  lower_bound=0, upper_bound=64)
 _SEED = flags.DEFINE_integer('seed', 0, 'Seed of the random pairs.')
 _OUT = flags.DEFINE_string('out', 'runs/icd_demo', 'Output directory.')
 
@@ -37,16 +38,19 @@ _OUT = flags.DEFINE_string('out', 'runs/icd_demo', 'Output directory.')
 def main(argv):
   del argv
   out = pathlib.Path(_OUT.value)
-  out.mkdir(parents=True, exist_ok=True)
-  images, labels = data.load(_SPLIT.value, data_dir=_DATA_DIR.value)
+  images, labels = _DATA.load()
   i = _INDEX.value
   if not 0 <= i < len(images):
-    raise app.UsageError(f'--index={i} out of range [0, {len(images)})')
+    raise ValueError(f'--index={i} out of range [0, {len(images)})')
   j = _OTHER.value
   if j is None:
     j = int(np.flatnonzero(labels != labels[i])[0])
   if not 0 <= j < len(images):
-    raise app.UsageError(f'--other_index={j} out of range [0, {len(images)})')
+    raise ValueError(f'--other_index={j} out of range [0, {len(images)})')
+  if labels[j] == labels[i]:
+    raise ValueError(f'--other_index={j} is a {labels[j]} like --index={i}: '
+                     'Figure 2 needs a digit of another class')
+  out.mkdir(parents=True, exist_ok=True)
 
   # Figure 2.
   names = ['none'] + list(icd_eval.TRANSFORMS) + ['none (other digit)']
@@ -77,7 +81,7 @@ def main(argv):
       f.write(f'{k},{tcr[k]:.6f},' + ','.join(f'{per_transform[n][k]:.6f}' for n in copies)
               + f',{fcr[k]:.6f}\n')
   summary = {
-      'split': _SPLIT.value, 'source': _DATA_DIR.value or 'shipped sample',
+      **_DATA.describe(),
       'digits': int(len(images)), 'different_pairs': int(len(pairs)),
       'figure2': {'original_index': i, 'other_index': j,
                   'distances': dict(zip(names, map(int, dist)))},
@@ -88,7 +92,7 @@ def main(argv):
                        for k in (5, 10, 15)},
   }
   (out / 'summary.json').write_text(json.dumps(summary, indent=2))
-  print(f'\n{len(images)} digits, {len(pairs)} pairs of different digits ({_SPLIT.value})')
+  print(f'\n{len(images)} digits, {len(pairs)} pairs of different digits ({_DATA.split.value})')
   print(f'different digits: min {different.min()}, median {np.median(different):g}')
   for k in (5, 10, 15):
     print(f'threshold {k:2d}: true-copy rate {tcr[k]:.3f}, false-copy rate {fcr[k]:.3f}')
@@ -97,4 +101,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  common.run(main)

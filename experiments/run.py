@@ -29,6 +29,7 @@ _THRESHOLD = flags.DEFINE_integer('threshold', hashing.DEFAULT_THRESHOLD,
                                   'ICD threshold: a copy at or below it.', lower_bound=0)
 _SEED = flags.DEFINE_integer('seed', 0, 'Random seed of the attack.')
 _WORKDIR = common.define_workdir(required=False)
+_OVERWRITE = flags.DEFINE_bool('overwrite', False, 'Replace the files of an earlier run in --workdir.')
 _LOG_EVERY = flags.DEFINE_integer('log_every', 20, 'Print progress every N epochs.', lower_bound=1)
 
 
@@ -41,8 +42,11 @@ def main(argv):
     if not 0 <= _ORIGINAL.value < len(labels):
       raise ValueError(f'--original_index={_ORIGINAL.value} out of range [0, {len(labels)})')
     parent = int(np.flatnonzero(labels != labels[_ORIGINAL.value])[0])
-  workdir = _WORKDIR.value or pathlib.Path('runs') / (
-      datetime.datetime.now().strftime('%Y%m%d-%H%M%S') + f'-{attack.name}')
+  workdir = pathlib.Path(_WORKDIR.value or pathlib.Path('runs') / (
+      datetime.datetime.now().strftime('%Y%m%d-%H%M%S') + f'-{attack.name}'))
+  if workdir.is_dir() and any(workdir.iterdir()) and not _OVERWRITE.value:
+    raise ValueError(f'{workdir} already holds files; pass --overwrite to replace them or '
+                     'choose another --workdir')
   s = pipeline.run_single(images, labels, _ORIGINAL.value, parent, attack, seed=_SEED.value,
                           threshold=_THRESHOLD.value, workdir=workdir,
                           log_every=_LOG_EVERY.value)

@@ -107,8 +107,11 @@ def run_batch(images: np.ndarray, labels: np.ndarray, pairs: np.ndarray,
               data_sha1=data_digest(images, labels))
   p_index = jax.process_index() if process_index is None else process_index
   p_count = jax.process_count() if process_count is None else process_count
-  store = chunks.ChunkStore(workdir, spec, resume=resume, n_items=len(pairs),
-                            chunk_size=chunk_size, log=log, lock_name=f'lock-process{p_index}')
+  # In a multi-process run process 0 starts (or resumes) the run; the others
+  # wait for its spec.json and join it (refused if it is another run's).
+  store = chunks.ChunkStore(workdir, spec, resume=resume or p_index > 0, n_items=len(pairs),
+                            chunk_size=chunk_size, log=log, lock_name=f'lock-process{p_index}',
+                            wait_for_spec=120.0 if p_index > 0 else 0.0)
   try:
     return _run_chunks(store, fn, sharding, images, labels, pairs, attack, seed=seed,
                        chunk_size=chunk_size, n_dev=n_dev, p_index=p_index, p_count=p_count,
@@ -158,7 +161,11 @@ def _run_chunks(store, fn, sharding, images, labels, pairs, attack, *, seed, chu
               'compile_seconds': compile_seconds, 'devices': n_dev, 'chunk_size': chunk_size}
     chunks.write_text_atomic(pathlib.Path(workdir) / f'timing-process{p_index}.json',
                              json.dumps(timing, indent=2))
-  if p_index != 0 or len(store.done(range(n_chunks))) < n_chunks:
+  if p_index != 0:
+    return None
+  if p_count > 1 and (max_chunks is None or len(todo) <= max_chunks):
+    _wait_for_others(store, n_chunks, log)
+  if len(store.done(range(n_chunks))) < n_chunks:
     return None
   merged = store.merge()
   originals, parents = images[pairs[:, 0]], images[pairs[:, 1]]
@@ -168,6 +175,15 @@ def _run_chunks(store, fn, sharding, images, labels, pairs, attack, *, seed, chu
              **judge.judge_fakes(merged['fake'], originals, parents, attack.hash)}
   chunks.save_atomic(pathlib.Path(workdir) / 'results.npz', **results)
   return results
+
+
+def _wait_for_others(store, n_chunks: int, log, poll_seconds: float = 0.5) -> None:
+  """Process 0 waits until every process's chunks are stored, then merges."""
+  missing = n_chunks - len(store.done(range(n_chunks)))
+  if missing:
+    log(f'waiting for the other processes: {missing} chunks to go')
+  while len(store.done(range(n_chunks))) < n_chunks:
+    time.sleep(poll_seconds)
 
 
 def attacks_per_second(workdir) -> float | None:

@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import pathlib
+import time
 from typing import Callable
 
 import numpy as np
@@ -80,7 +81,8 @@ class ChunkStore:
   """Chunks of one run in ``workdir/chunks``, guarded by ``workdir/spec.json``."""
 
   def __init__(self, workdir, spec: dict, *, resume: bool, n_items: int, chunk_size: int,
-               log: Callable[[str], None] = print, lock_name: str = 'lock'):
+               log: Callable[[str], None] = print, lock_name: str = 'lock',
+               wait_for_spec: float = 0.0):
     self.workdir = pathlib.Path(workdir)
     self.dir = self.workdir / 'chunks'
     self.n_items, self.chunk_size, self.log = n_items, chunk_size, log
@@ -88,6 +90,13 @@ class ChunkStore:
     if self.workdir.exists() and not self.workdir.is_dir():
       raise StoreError(f'workdir {self.workdir} exists and is not a folder')
     self._acquire(lock_name)
+    deadline = time.monotonic() + wait_for_spec
+    while wait_for_spec and not (self.workdir / 'spec.json').exists():
+      if time.monotonic() > deadline:  # another process of this run writes it
+        self.close()
+        raise StoreError(f'{self.workdir}/spec.json did not appear within {wait_for_spec:.0f} s: '
+                         'is process 0 of this run running?')
+      time.sleep(0.2)
     try:
       self._open(spec, resume)
     except BaseException:

@@ -25,7 +25,6 @@ from icdjax import gan
 from icdjax import hashing
 from icdjax import judge
 from icdjax import plotting
-from icdjax import projection
 
 
 def save_png(path, image: np.ndarray) -> None:
@@ -79,9 +78,7 @@ def run_single(images: np.ndarray, labels: np.ndarray, original_index: int,
   if attack.family.trains_per_pair:
     fake, history = _train_gan(attack, key, original, parent, log_every, log)
     if attack.polish:
-      polish = projection.ProjectionConfig(hash=spec, slack_bits=attack.config.slack_bits)
-      fake = np.asarray(jax.jit(projection.project, static_argnums=2)(
-          fake, spec.traced(jnp.asarray(original)), polish).fake)
+      fake = np.asarray(jax.jit(attack.finish)(fake, original).fake)
   else:
     fake = np.asarray(jax.jit(attack)(key, original, parent).fake)
   seconds = time.perf_counter() - start

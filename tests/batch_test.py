@@ -142,3 +142,31 @@ def test_batch_main_smoke(tmp_path):
   summary = json.loads((tmp_path / 'w' / 'summary.json').read_text())
   assert summary['pairs'] == 2 and 'jax' in summary['versions'] and summary['attack'] == 'model1'
   assert 'attacks/s' in proc.stderr
+
+
+def test_two_processes_joined_by_jax_distributed_equal_one(tmp_path):
+  import socket
+  with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+  common = ['--attack=projection', '--num_pairs=8', '--chunk_size=2']
+  env = dict(os.environ, XLA_FLAGS='', JAX_PLATFORMS='cpu')
+  procs = [subprocess.Popen(
+      [sys.executable, '-m', 'experiments.batch', *common, f'--workdir={tmp_path}/two',
+       f'--coordinator_address=127.0.0.1:{port}', '--num_processes=2', f'--process_id={i}'],
+      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+      for i in range(2)]
+  outs = [p.communicate(timeout=300) for p in procs]
+  for p, (_, err) in zip(procs, outs):
+    assert p.returncode == 0, err[-2000:]
+  assert 'this process is done' in outs[1][0]
+  one = subprocess.run([sys.executable, '-m', 'experiments.batch', *common,
+                        f'--workdir={tmp_path}/one'], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=300)
+  assert one.returncode == 0, one.stderr[-2000:]
+  # Each process stored every other chunk; process 0 merged them all.
+  assert json.loads((tmp_path / 'two' / 'timing-process1.json').read_text())['pairs_this_run'] == 4
+  with np.load(tmp_path / 'two' / 'results.npz') as a, np.load(tmp_path / 'one' / 'results.npz') as b:
+    assert set(a.files) == set(b.files)
+    for k in a.files:
+      np.testing.assert_array_equal(a[k], b[k], err_msg=k)
