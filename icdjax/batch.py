@@ -34,10 +34,14 @@ RESULT_KEYS = ('original_index', 'parent_index', 'original_label', 'parent_label
                'correlation_with_parent', 'correlation_with_original', 'rms_change', 'ssim')
 
 
+@jax.jit
+def _fold_in_all(base: jax.Array, indices: jnp.ndarray) -> jnp.ndarray:
+  return jax.vmap(lambda i: jax.random.fold_in(base, i))(indices)
+
+
 def pair_keys(seed: int, indices: np.ndarray) -> jnp.ndarray:
   """One PRNG key per pair: ``fold_in(PRNGKey(seed), pair_index)``."""
-  base = jax.random.PRNGKey(seed)
-  return jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.asarray(indices, jnp.uint32))
+  return _fold_in_all(jax.random.PRNGKey(seed), jnp.asarray(indices, jnp.uint32))
 
 
 def data_digest(images: np.ndarray, labels: np.ndarray) -> str:
@@ -136,6 +140,7 @@ def _run_chunks(store, fn, sharding, images, labels, pairs, attack, *, seed, chu
   if todo:
     t0 = time.perf_counter()
     fn = compile_chunk(fn, sharding, chunk_size, images.shape[1:])
+    jax.block_until_ready(pair_keys(seed, np.zeros(chunk_size, np.int64)))  # compiled too
     compile_seconds = time.perf_counter() - t0
   for count, c in enumerate(todo):
     if max_chunks is not None and count >= max_chunks:

@@ -116,7 +116,8 @@ def compare(images, labels, pairs, attack_list: list[attacks.Attack], *, workdir
   (workdir / 'compare.json').write_text(json.dumps(report, indent=2))
   (workdir / 'compare.md').write_text(table + '\n')
   plotting.frontier(workdir / 'frontier.png', rows,
-                    f'{len(pairs)} pairs, {spec.name}: speed against looks')
+                    f'{len(pairs)} pairs, {spec.name}: speed against looks '
+                    '(filled: distance 0 for >= 99%)')
   k = min(8, len(pairs))
   plotting.image_table(workdir / 'fakes.png',
                        [('original', images[pairs[:k, 0]]), ('parent', images[pairs[:k, 1]])]

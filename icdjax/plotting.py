@@ -215,19 +215,26 @@ def keyless_frontier(path, frontier: dict):
 
 
 def frontier(path, rows, title=None):
-  """Attacks per second (log) against the parent-digit rate, one point per attack."""
-  fig, ax = plt.subplots(figsize=(6.4, 4.4))
+  """Attacks per second (log) against the parent-digit rate, one point per
+  attack: filled where distance 0 holds for >= 99% of pairs, hollow else; a
+  polished attack shares its base's colour and is drawn as a square."""
+  fig, ax = plt.subplots(figsize=(7.6, 4.6))
+  colours = {}
   for r in rows:
     if r['attacks_per_second'] is None:
       continue
-    marker = 'o' if r['distance_0'] >= 0.99 else 'x'
-    ax.scatter(r['attacks_per_second'], r['parent_digit_rate'], marker=marker, s=50)
-    ax.annotate(f"{r['attack']}\n(HD 0: {r['distance_0']:.0%})",
-                (r['attacks_per_second'], r['parent_digit_rate']), fontsize=7,
-                xytext=(4, 4), textcoords='offset points')
+    base = r['attack'].split('+')[0]
+    colour = colours.setdefault(base, f'C{len(colours)}')
+    exact = r['distance_0'] >= 0.99
+    ax.scatter(r['attacks_per_second'], r['parent_digit_rate'], s=60,
+               marker='s' if '+polish' in r['attack'] else 'o',
+               facecolors=colour if exact else 'none', edgecolors=colour, linewidths=1.5,
+               label=f"{r['attack']}: {r['attacks_per_second']:,.1f}/s, HD 0 {r['distance_0']:.1%}")
   ax.set_xscale('log')
   ax.set_xlabel('attacks per second (log scale)')
   ax.set_ylabel("classifier reads the parent's digit")
   ax.grid(True, alpha=0.3)
-  ax.set_title(title or 'speed against looks (o: distance 0 for >= 99%)', fontsize=9)
+  ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5), frameon=False)
+  ax.set_title(title or 'speed against looks', fontsize=9)
+  fig.tight_layout()
   _save(fig, path, dpi=120)

@@ -77,11 +77,12 @@ def table(rows, bandwidth: float, epochs: int) -> str:
   return '\n'.join(out)
 
 
-def matmul_gflops(rows: int = 1024, inner: int = 784, cols: int = 64, repeat: int = 20) -> float:
-  """float32 GFLOP/s of the projection's own product shape ``[rows, inner] @ [inner, cols]``."""
-  a = jax.numpy.ones((rows, inner), jax.numpy.float32)
-  b = jax.numpy.ones((inner, cols), jax.numpy.float32)
-  f = jax.jit(lambda a, b: a @ b)
+def matmul_gflops(rows: int, inner: int, cols: int, sharding, repeat: int = 20) -> float:
+  """float32 GFLOP/s of the projection's own product shape ``[rows, inner] @
+  [inner, cols]``, its rows sharded like the attack's pairs."""
+  a = jax.device_put(np.ones((rows, inner), np.float32), sharding)
+  b = np.ones((inner, cols), np.float32)
+  f = jax.jit(lambda a, b: a @ b, in_shardings=(sharding, None), out_shardings=sharding)
   f(a, b).block_until_ready()
   t = min(timed(lambda: f(a, b).block_until_ready()) for _ in range(repeat))
   return 2 * rows * inner * cols / t / 1e9
@@ -89,27 +90,32 @@ def matmul_gflops(rows: int = 1024, inner: int = 784, cols: int = 64, repeat: in
 
 def projection_floor(hash_name: str, chunk: int, *, repeat: int, data_dir=None,
                      log=print) -> dict:
-  """Projection attacks per second on ``chunk`` test pairs (sharded over this
-  process's devices, exact verification included) against its floors: the
-  bytes it must move over the copy bandwidth, and its arithmetic over the
-  float32 rate of its own product shape, both measured in the same run."""
-  images, labels = data.load('test', data_dir=data_dir)
+  """Projection attacks per second on ``chunk`` test pairs, sharded over this
+  process's devices as the batch runs them (exact verification included),
+  against its floors: the bytes it must move over the copy bandwidth, and
+  its arithmetic over the float32 rate of its own product shape, both
+  measured in the same run."""
   from icdjax import pairs as pairs_lib  # pylint: disable=g-import-not-at-top
   from icdjax import projection  # pylint: disable=g-import-not-at-top
+  images, labels = data.load('test', data_dir=data_dir)
   pairs = pairs_lib.different_label_pairs(labels, chunk, 0)
   atk = attacks.get('projection', hash=hash_name)
-  spec = atk.hash
-  o, p = jax.numpy.asarray(images[pairs[:, 0]]), jax.numpy.asarray(images[pairs[:, 1]])
-  run = jax.jit(jax.vmap(lambda o, p: projection.attack(None, o, p, atk.config)))
-  out = run(o, p)
-  jax.block_until_ready(out)
-  t = min(timed(lambda: jax.block_until_ready(run(o, p))) for _ in range(repeat))
-  stages = int(np.max(np.asarray(out.stages)))  # the batch runs while any pair does
+  fn, n_dev, sharding = batch.sharded_attack_fn(atk)
+  if chunk % n_dev:
+    raise ValueError(f'--chunk={chunk} must be a multiple of the {n_dev} devices')
+  fn = batch.compile_chunk(fn, sharding, chunk, images.shape[1:])
+  args = [jax.device_put(a, sharding) for a in (batch.pair_keys(0, np.arange(chunk)),
+                                                images[pairs[:, 0]], images[pairs[:, 1]])]
+  fake, dist = fn(*args)
+  t = min(timed(lambda: jax.block_until_ready(fn(*args))) for _ in range(repeat))
+  # The batch runs while any of its pairs does: count the stages of the slowest.
+  one = jax.jit(jax.vmap(lambda o, p: projection.attack(None, o, p, atk.config)))
+  stages = int(np.max(np.asarray(one(args[1], args[2]).stages)))
   floor = projection.floor_bytes_and_flops(atk.config, stages, *images.shape[1:])
-  gb_s, gflops = bandwidth_gb_s(), matmul_gflops(chunk, int(np.prod(images.shape[1:])),
-                                                 spec.n_bits)
-  row = {'hash': spec.name, 'chunk': chunk, 'devices': jax.device_count(),
-         'attacks_per_second': chunk / t, 'distance_0': float(np.mean(out.hamming_distance == 0)),
+  gb_s = bandwidth_gb_s()
+  gflops = matmul_gflops(chunk, int(np.prod(images.shape[1:])), atk.hash.n_bits, sharding)
+  row = {'hash': atk.hash.name, 'chunk': chunk, 'devices': n_dev,
+         'attacks_per_second': chunk / t, 'distance_0': float(np.mean(np.asarray(dist) == 0)),
          'stages_run': stages, 'flops_per_attack': floor['flops'],
          'bytes_per_attack': floor['bytes'], 'copy_gb_s': gb_s, 'matmul_gflop_s': gflops,
          'memory_floor_attacks_per_second': gb_s * 1e9 / floor['bytes'],
