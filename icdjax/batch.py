@@ -111,11 +111,12 @@ def run_batch(images: np.ndarray, labels: np.ndarray, pairs: np.ndarray,
               data_sha1=data_digest(images, labels))
   p_index = jax.process_index() if process_index is None else process_index
   p_count = jax.process_count() if process_count is None else process_count
-  # In a multi-process run process 0 starts (or resumes) the run; the others
+  # In a jax.distributed run process 0 starts (or resumes) the run; the others
   # wait for its spec.json and join it (refused if it is another run's).
-  store = chunks.ChunkStore(workdir, spec, resume=resume or p_index > 0, n_items=len(pairs),
+  joining = process_index is None and p_index > 0
+  store = chunks.ChunkStore(workdir, spec, resume=resume or joining, n_items=len(pairs),
                             chunk_size=chunk_size, log=log, lock_name=f'lock-process{p_index}',
-                            wait_for_spec=120.0 if p_index > 0 else 0.0)
+                            wait_for_spec=120.0 if joining else 0.0)
   try:
     return _run_chunks(store, fn, sharding, images, labels, pairs, attack, seed=seed,
                        chunk_size=chunk_size, n_dev=n_dev, p_index=p_index, p_count=p_count,
@@ -168,7 +169,7 @@ def _run_chunks(store, fn, sharding, images, labels, pairs, attack, *, seed, chu
                              json.dumps(timing, indent=2))
   if p_index != 0:
     return None
-  if p_count > 1 and (max_chunks is None or len(todo) <= max_chunks):
+  if jax.process_count() > 1 and (max_chunks is None or len(todo) <= max_chunks):
     _wait_for_others(store, n_chunks, log)
   if len(store.done(range(n_chunks))) < n_chunks:
     return None

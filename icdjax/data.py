@@ -87,6 +87,8 @@ def _find(data_dir: pathlib.Path, stem: str) -> pathlib.Path | None:
 def load_idx_dir(data_dir: str | os.PathLike, split: str = 'test'):
   """Images and labels of ``split`` from a directory of MNIST IDX files."""
   data_dir = pathlib.Path(data_dir)
+  if data_dir.exists() and not data_dir.is_dir():
+    raise DataError(f'--data_dir {data_dir} is a file, not a folder of IDX files')
   if not data_dir.is_dir():
     raise DataError(f'data directory not found: {data_dir}')
   prefixes = [_IDX_PREFIX.get(split, split)]

@@ -81,7 +81,7 @@ def check_pairs(pairs: np.ndarray, labels: np.ndarray, *, allow_same_label: bool
   n = len(labels)
   bad = np.flatnonzero((pairs < 0).any(1) | (pairs >= n).any(1))
   if len(bad):
-    raise PairsError(f'{where}: pair {bad[0]} {tuple(pairs[bad[0]])} has an index out of range '
+    raise PairsError(f'{where}: pair {bad[0]} {tuple(map(int, pairs[bad[0]]))} has an index out of range '
                      f'[0, {n}) ({len(bad)} such pairs)')
   same = np.flatnonzero(pairs[:, 0] == pairs[:, 1])
   if len(same):
@@ -90,7 +90,7 @@ def check_pairs(pairs: np.ndarray, labels: np.ndarray, *, allow_same_label: bool
   if not allow_same_label:
     eq = np.flatnonzero(labels[pairs[:, 0]] == labels[pairs[:, 1]])
     if len(eq):
-      raise PairsError(f'{where}: pair {eq[0]} {tuple(pairs[eq[0]])} is two '
+      raise PairsError(f'{where}: pair {eq[0]} {tuple(map(int, pairs[eq[0]]))} is two '
                        f'{labels[pairs[eq[0], 0]]}s ({len(eq)} same-digit pairs); pass '
                        'allow_same_label to attack them anyway')
   return pairs
