@@ -137,21 +137,30 @@ def _run_chunks(store, fn, sharding, images, labels, pairs, attack, *, seed, chu
   size = lambda c: len(chunks.chunk_range(c, chunk_size, len(pairs)))
   bar = progress_lib.Progress(sum(size(c) for c in mine), sum(size(c) for c in done)) \
       if progress else None
-  times, compile_seconds = [], 0.0
+  def inputs(c):
+    idx = chunks.chunk_range(c, chunk_size, len(pairs))
+    padded = np.concatenate([idx, np.full(chunk_size - len(idx), idx[-1])])  # same shapes
+    p = pairs[padded]
+    return idx, [jax.device_put(a, sharding)
+                 for a in (pair_keys(seed, padded), images[p[:, 0]], images[p[:, 1]])]
+
+  times, compile_seconds, warmup_seconds = [], 0.0, 0.0
   if todo:
     t0 = time.perf_counter()
     fn = compile_chunk(fn, sharding, chunk_size, images.shape[1:])
     jax.block_until_ready(pair_keys(seed, np.zeros(chunk_size, np.int64)))  # compiled too
     compile_seconds = time.perf_counter() - t0
+    # One untimed run of the first chunk (discarded): the first execution of a
+    # compiled program pays one-time costs (allocation, thread start-up).
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn(*inputs(todo[0])[1]))
+    warmup_seconds = time.perf_counter() - t0
   for count, c in enumerate(todo):
     if max_chunks is not None and count >= max_chunks:
       break
     t0 = time.perf_counter()
-    idx = chunks.chunk_range(c, chunk_size, len(pairs))
-    padded = np.concatenate([idx, np.full(chunk_size - len(idx), idx[-1])])  # same shapes
-    p = pairs[padded]
-    fake, dist = fn(*(jax.device_put(a, sharding) for a in (
-        pair_keys(seed, padded), images[p[:, 0]], images[p[:, 1]])))
+    idx, args = inputs(c)
+    fake, dist = fn(*args)
     store.save(c, fake=np.asarray(fake)[:len(idx)], hamming_distance=np.asarray(dist)[:len(idx)])
     times.append((len(idx), time.perf_counter() - t0))
     if bar:
@@ -160,11 +169,12 @@ def _run_chunks(store, fn, sharding, images, labels, pairs, attack, *, seed, chu
     bar.close()
   if times:
     # Chunk times hold the transfers, the attack with its exact verification
-    # and the atomic save; compilation was done before, and is stated apart.
+    # and the atomic save; compilation and one warm-up run of the first chunk
+    # were done before, and are stated apart.
     timing = {'pairs_this_run': sum(n for n, _ in times),
               'seconds_this_run': sum(t for _, t in times),
               'attacks_per_second': sum(n for n, _ in times) / sum(t for _, t in times),
-              'compile_seconds': compile_seconds, 'devices': n_dev, 'chunk_size': chunk_size}
+              'compile_seconds': compile_seconds, 'warmup_seconds': warmup_seconds, 'devices': n_dev, 'chunk_size': chunk_size}
     chunks.write_text_atomic(pathlib.Path(workdir) / f'timing-process{p_index}.json',
                              json.dumps(timing, indent=2))
   if p_index != 0:

@@ -48,9 +48,16 @@ class LinearForm(NamedTuple):
       in the units of the image (the float resize, without Pillow's clipping
       and fixed-point rounding).
     centre: a :class:`Centre` value.
+    floor_rows: float64 ``[n_bits, m, H*W]`` or None: for a median rule whose
+      features can tie at the floor (wHash's black blocks), the ``m`` resized
+      pixels under each bit's feature. When a target has fewer than half its
+      bits set, its median ties with the zero bits, and the zero bits of an
+      image with that hash must sit exactly at the floor: every one of their
+      resized pixels black.
   """
   matrix: np.ndarray
   centre: str
+  floor_rows: np.ndarray | None = None
 
 
 class HashSpec:
@@ -182,7 +189,8 @@ def _whash_linear(h: int, w: int) -> LinearForm:
   scale = hashing.whash_scale(h, w)
   f = scale // 8
   s = resampling.resize_matrix(h, w, scale, scale).reshape(8, f, 8, f, h * w)
-  return LinearForm(s.mean(axis=(1, 3)).reshape(64, h * w), Centre.MEDIAN)
+  return LinearForm(s.mean(axis=(1, 3)).reshape(64, h * w), Centre.MEDIAN,
+                    s.transpose(0, 2, 1, 3, 4).reshape(64, f * f, h * w))
 
 
 def _whash_traced(grey, *, fast: bool = False):

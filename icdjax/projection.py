@@ -15,9 +15,15 @@ a diagonally preconditioned (Jacobi) step on the active constraints, with
 ``J`` the Jacobian of the logits (exact for the mean and 0 rules; ``B`` with
 the median held for the median rule), then the box clip. Bits already safe
 are left free. After each stage of steps the image is rounded to uint8 and
-hashed *exactly*; a pair that matches (or is within ``slack_bits``) is
-frozen, the others go on with a larger margin (the margin grows
-geometrically), so each fake is changed no more than its pair needs.
+hashed *exactly*; a pair that matches (or is within ``slack_bits``) stops
+(a ``while_loop``: a vmapped batch runs while any pair does), the others go
+on with a larger margin (the margin grows geometrically), so each fake is
+changed no more than its pair needs.
+
+A median rule whose features tie at the floor (wHash on black backgrounds)
+carries ``floor_rows``: when a target has fewer than half its bits set, its
+zero bits must sit exactly at the floor, so their resized pixels are pushed
+below black instead of their logits below the median.
 
 The change is measured in a weighted L2 norm ``sum_p w_p dx_p^2`` with
 ``w_p = 1 + stroke_weight * parent_p / 255``: an RMS change (what PSNR
@@ -107,6 +113,26 @@ def _logits_fn(form: hashes.LinearForm):
   return (lambda x: b @ x), b
 
 
+class _Floor(NamedTuple):
+  rows: jnp.ndarray | None   # [n_bits * m, P] resized pixels under each bit
+  active: jnp.ndarray        # [n_bits * m] rows that must be black
+  scale: jnp.ndarray         # [n_bits * m] their Jacobi step scales
+  bit_active: jnp.ndarray    # [n_bits] 1.0 where the bit's logit is a constraint
+
+
+def _floor(form: hashes.LinearForm, target_bits, w_inv, step_size) -> _Floor:
+  """The floor constraints of a median rule with ties (see LinearForm.floor_rows)."""
+  if form.floor_rows is None:
+    return _Floor(None, None, None, jnp.ones(target_bits.shape, jnp.float32))
+  n, m = form.floor_rows.shape[:2]
+  rows = jnp.asarray(form.floor_rows.reshape(n * m, -1), jnp.float32)
+  tie = jnp.sum(target_bits) < n // 2
+  zero_tied = tie & ~target_bits
+  diag = jnp.square(rows) @ w_inv
+  return _Floor(rows, jnp.repeat(zero_tied, m), step_size / jnp.maximum(diag, 1e-12),
+                jnp.where(zero_tied, 0.0, 1.0))
+
+
 def project(start: jnp.ndarray, target_bits: jnp.ndarray,
             config: ProjectionConfig) -> ProjectionResult:
   """Moves a uint8 image ``[H, W]`` until its exact hash is within
@@ -117,12 +143,14 @@ def project(start: jnp.ndarray, target_bits: jnp.ndarray,
   """
   spec = config.hash
   h, w = start.shape[-2], start.shape[-1]
-  logits, jac = _logits_fn(spec.linear_form(h, w))
+  form = spec.linear_form(h, w)
+  logits, jac = _logits_fn(form)
   signs = 2.0 * target_bits.astype(jnp.float32) - 1.0
   x0 = start.astype(jnp.float32).reshape(-1)
   w_inv = 1.0 / (1.0 + config.stroke_weight * x0 / 255.0)
   diag = jnp.square(jac) @ w_inv  # diag(J W^-1 J^T); not an einsum (vmap would build [B, n, P])
   scale = config.step_size / jnp.maximum(diag, 1e-12)
+  floor = _floor(form, target_bits, w_inv, config.step_size)
 
   def distance(x):
     fake = jnp.round(x).astype(jnp.uint8).reshape(h, w)
@@ -131,7 +159,12 @@ def project(start: jnp.ndarray, target_bits: jnp.ndarray,
   def step(x, margin):
     l = logits(x)
     delta = jnp.where(signs * l < margin, signs * margin - l, 0.0)
-    return jnp.clip(x + w_inv * (jac.T @ (delta * scale)), 0.0, 255.0), None
+    dx = jac.T @ (delta * scale * floor.bit_active)
+    if floor.rows is not None:  # zero bits tied at the floor: their resized pixels to black
+      r = floor.rows @ x
+      dr = jnp.where(floor.active & (r > -margin), -margin - r, 0.0)
+      dx = dx + floor.rows.T @ (dr * floor.scale)
+    return jnp.clip(x + w_inv * dx, 0.0, 255.0), None
 
   def stage(carry):
     x, _, k = carry

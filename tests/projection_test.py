@@ -68,3 +68,10 @@ def test_floor_counts_the_stages_run():
   one, two = (projection.floor_bytes_and_flops(config, s) for s in (1, 2))
   assert one['bytes'] == two['bytes'] == 3 * 28 * 28
   assert two['flops'] - one['flops'] == (2 * config.steps + 1) * 2 * 64 * 28 * 28
+
+
+def test_whash_floor_rows_are_the_resized_pixels_of_each_block():
+  form = hashes.get('whash').linear_form(28, 28)
+  assert form.floor_rows.shape == (64, 4, 28 * 28)
+  np.testing.assert_allclose(form.floor_rows.mean(axis=1), form.matrix, atol=1e-12)
+  assert hashes.get('ahash').linear_form(28, 28).floor_rows is None
