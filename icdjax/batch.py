@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from icdjax import attacks
+from icdjax import checks
 from icdjax import chunks
 from icdjax import judge
 from icdjax import progress as progress_lib
@@ -102,6 +103,9 @@ def run_batch(images: np.ndarray, labels: np.ndarray, pairs: np.ndarray,
     chunk is done, else None.
   """
   pairs = np.asarray(pairs, np.int64)
+  # Judging holds the fakes, originals and parents of every pair at once.
+  checks.check_memory(4 * len(pairs) * int(np.prod(images.shape[1:])),
+                      f'judging {len(pairs):,} pairs', 'ask for fewer pairs')
   fn, n_dev, sharding = sharded_attack_fn(attack, devices)
   if chunk_size < 1 or chunk_size % n_dev:
     raise ValueError(f'chunk_size={chunk_size} must be a positive multiple of the '

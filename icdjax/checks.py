@@ -91,3 +91,23 @@ def check_bits(bits, *, name: str = 'bits') -> None:
     arr = np.asarray(bits)
     if arr.size and (arr.min() < 0 or arr.max() > 1):
       raise InputError(f'{name}: integer bits must be 0 or 1')
+
+
+def available_memory_bytes() -> int | None:
+  """Memory this machine can still give (Linux ``MemAvailable``), or None if unknown."""
+  try:
+    with open('/proc/meminfo') as f:
+      for line in f:
+        if line.startswith('MemAvailable:'):
+          return int(line.split()[1]) * 1024
+  except (OSError, ValueError, IndexError):
+    return None
+  return None
+
+
+def check_memory(needed: int, what: str, remedy: str) -> None:
+  """Raises InputError before an allocation of ``needed`` bytes that cannot fit."""
+  available = available_memory_bytes()
+  if available is not None and needed > available:
+    raise InputError(f'{what} needs about {needed / 2**30:.1f} GiB, and {available / 2**30:.1f} '
+                     f'GiB are available: {remedy}')

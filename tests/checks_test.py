@@ -1,0 +1,20 @@
+"""icdjax.checks: memory is checked before a huge allocation."""
+
+import pytest
+
+from icdjax import checks
+
+
+def test_check_memory_refuses_what_cannot_fit(monkeypatch):
+  monkeypatch.setattr(checks, 'available_memory_bytes', lambda: 8 * 2**30)
+  checks.check_memory(2**30, 'a batch', 'ask for less')
+  with pytest.raises(checks.InputError, match=r'a batch needs about 16.0 GiB, and 8.0 GiB are '
+                                              r'available: ask for less'):
+    checks.check_memory(16 * 2**30, 'a batch', 'ask for less')
+  monkeypatch.setattr(checks, 'available_memory_bytes', lambda: None)
+  checks.check_memory(2**60, 'unknown memory', 'n/a')  # nothing to compare with: allowed
+
+
+def test_available_memory_is_read_on_linux():
+  available = checks.available_memory_bytes()
+  assert available is None or available > 0
