@@ -69,17 +69,10 @@ def main(argv):
   copies = icd_eval.copy_distances(images)
   pairs = pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _SEED.value)
   different = icd_eval.pair_distances(images, pairs, hashes.get('ahash'))
-  all_copies = np.concatenate(list(copies.values()))
-  t, tcr, fcr = icd_eval.threshold_table(all_copies, different)
-  per_transform = {k: icd_eval.threshold_table(v, different)[1] for k, v in copies.items()}
+  t, tcr, fcr = icd_eval.threshold_table(np.concatenate(list(copies.values())), different)
   plotting.distance_distributions(out / 'distances.png', copies, different)
   plotting.threshold_curves(out / 'threshold_curve.png', t, tcr, fcr)
-  with open(out / 'threshold_curve.csv', 'w') as f:
-    f.write('threshold,true_copy_rate,' + ','.join(f'true_copy_rate_{k}' for k in copies)
-            + ',false_copy_rate\n')
-    for k in t:
-      f.write(f'{k},{tcr[k]:.6f},' + ','.join(f'{per_transform[n][k]:.6f}' for n in copies)
-              + f',{fcr[k]:.6f}\n')
+  icd_eval.write_threshold_csv(out / 'threshold_curve.csv', copies, different)
   summary = {
       **_DATA.describe(),
       'digits': int(len(images)), 'different_pairs': int(len(pairs)),

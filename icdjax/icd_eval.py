@@ -60,3 +60,16 @@ def threshold_at_false_copy_rate(different_d: np.ndarray, rate: float) -> int:
   t, _, fcr = threshold_table(np.zeros(1), different_d)
   ok = t[fcr <= rate]
   return int(ok.max()) if len(ok) else -1
+
+
+def write_threshold_csv(path, copies: dict, different: np.ndarray) -> None:
+  """Per threshold: the true-copy rate (all transformations and each one) and the
+  false-copy rate, as CSV."""
+  t, tcr, fcr = threshold_table(np.concatenate(list(copies.values())), different)
+  per = {k: threshold_table(v, different)[1] for k, v in copies.items()}
+  with open(path, 'w') as f:
+    f.write('threshold,true_copy_rate,' + ','.join(f'true_copy_rate_{k}' for k in copies)
+            + ',false_copy_rate\n')
+    for k in t:
+      f.write(f'{k},{tcr[k]:.6f},' + ','.join(f'{per[n][k]:.6f}' for n in copies)
+              + f',{fcr[k]:.6f}\n')
