@@ -1,11 +1,12 @@
 """icdjax: red-teaming perceptual-hash image copy detection in JAX.
 
-Modules: ``hashing`` (exact hashes, bit-exact with imagehash), ``resampling``
-(Pillow's resize as matrices), ``relaxed`` (differentiable hash surrogates and
-losses), ``data`` (real MNIST), ``models`` (Flax nets), ``attack`` (Models 1
-and 2), ``classifier`` (a digit reader), ``icd_eval`` (copy vs different
-statistics), ``pipeline`` (one attack end to end), ``batch`` (many attacks),
-``transfer`` (attack with one hash, judge with others), ``plotting``.
+Modules: ``hashes`` (the hash registry), ``hashing`` (exact hashes, bit-exact
+with imagehash), ``pdq`` (PDQ, equal to pdqhash), ``resampling`` (Pillow's
+resize as matrices), ``relaxed`` (differentiable hash surrogates and losses),
+``attacks`` (the attack registry: ``gan``, ``projection``, ``pixel``,
+``amortized``), ``batch`` (many attacks), ``judge``, ``compare``,
+``transfer``, ``data`` (real MNIST), ``models``, ``classifier``,
+``icd_eval``, ``pipeline``, ``plotting``.
 """
 
 from icdjax.checks import InputError
@@ -14,6 +15,8 @@ from icdjax.hashing import average_hash
 from icdjax.hashing import dhash
 from icdjax.hashing import phash
 from icdjax.hashing import whash
+from icdjax.pdq import pdq_hash
+from icdjax.pdq import pdq_quality
 from icdjax.hashes import hash_bits
 from icdjax.hashing import keyed_hash
 from icdjax.hashing import hamming_distance

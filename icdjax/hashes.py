@@ -29,6 +29,7 @@ import numpy as np
 
 from icdjax import checks
 from icdjax import hashing
+from icdjax import pdq
 from icdjax import relaxed
 from icdjax import resampling
 
@@ -221,6 +222,16 @@ register('whash', lambda: HashSpec(
     progress=functools.partial(_whash_traced, fast=True),
     logits=relaxed.whash_logits, linear_form=_whash_linear,
     **dict(zip(('reference', 'reference_name'), _imagehash('whash')))))
+
+
+# ---------------------------------------------------------------------------
+# PDQ (256 bits), equal to pdqhash: icdjax/pdq.py.
+
+register('pdq', lambda: HashSpec(
+    name='pdq', n_bits=pdq.N_BITS, bits=pdq.pdq_hash, traced=pdq.pdq_traced,
+    progress=pdq.pdq_traced, logits=pdq.logits,
+    linear_form=lambda h, w: LinearForm(pdq.linear_matrix(h, w), Centre.MEDIAN),
+    reference=pdq.reference, reference_name='pdqhash.compute'))
 
 
 # ---------------------------------------------------------------------------

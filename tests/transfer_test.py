@@ -50,11 +50,11 @@ def test_labels_and_keyless_frontier():
   assert transfer.label(hashes.get('keyed8:99'), secret) == 'keyed8, secret key'
   assert transfer.label(hashes.get('keyed8:7:256'), secret) == 'keyed8, other key 7, 256 proj.'
   attacked = transfer.attacked_hashes([8], secret, 7, [256])
-  assert [a.name for a in attacked] == ['ahash', 'dhash', 'phash', 'whash', 'keyed8:7',
+  assert [a.name for a in attacked] == ['ahash', 'dhash', 'phash', 'whash', 'pdq', 'keyed8:7',
                                         'keyed8:7:256', 'keyed8:99']
   judges = [transfer.Judge(hashes.get('keyed8:99'), 5, 0.01, {})]
-  success = np.array([[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 1.0]])  # column 0: 'none'
-  parent = [0.9] * 7
+  success = np.array([[0.0, 0.1, 0.2, 0.3, 0.4, 0.45, 0.5, 0.6, 1.0]])  # column 0: 'none'
+  parent = [0.9] * 8
   frontier = transfer.keyless_frontier(attacked, judges, success, parent, secret)
   assert frontier == {'8': {'projections': [64, 256], 'success': [0.5, 0.6],
                             'parent_digit_rate': [0.9, 0.9]}}

@@ -1,0 +1,84 @@
+"""icdjax.pdq and icdjax.photos: PDQ equal to pdqhash (bits and quality), traced equal
+to host, the relaxation's signs, attacks on PDQ judged by pdqhash, bundled photos."""
+
+import jax
+import numpy as np
+import pytest
+from PIL import Image
+
+import icdjax
+from icdjax import attacks
+from icdjax import hashes
+from icdjax import pairs as pairs_lib
+from icdjax import pdq
+from icdjax import photos
+
+pdqhash = pytest.importorskip('pdqhash')
+
+
+def _reference(image):
+  vector, quality = pdqhash.compute(np.ascontiguousarray(np.asarray(
+      Image.fromarray(image).convert('RGB'))))
+  return np.asarray(vector, bool)[::-1], quality
+
+
+def test_digits_equal_pdqhash(sample_test):
+  images, _ = sample_test
+  images = images[::20]
+  ref = [_reference(im) for im in images]
+  np.testing.assert_array_equal(icdjax.pdq_hash(images), np.stack([r[0] for r in ref]))
+  np.testing.assert_array_equal(icdjax.pdq_quality(images), [r[1] for r in ref])
+  assert np.all(icdjax.pdq_hash(images).sum(1) == 128)
+
+
+def test_random_sizes_equal_pdqhash_except_exact_ties():
+  rng = np.random.default_rng(7)
+  ties = 0
+  for k in range(24):
+    shape = tuple(int(v) for v in rng.integers(8, 300, 2)) + ((3,) if k % 2 else ())
+    image = rng.integers(0, 256, shape, dtype=np.uint8)
+    bits, quality = _reference(image)
+    assert int(icdjax.pdq_quality(image)) == quality, shape
+    c = np.sort(pdq.coefficients(pdq.luma(image)))
+    if c[128] - c[127] < 1e-6:  # an exact tie: pdqhash's float32 rounding decides it
+      ties += 1
+      continue
+    np.testing.assert_array_equal(icdjax.pdq_hash(image), bits, err_msg=str(shape))
+  assert ties <= 2
+
+
+def test_bundled_photos_equal_pdqhash_and_have_licences():
+  pytest.importorskip('skimage')
+  assert len(photos.PHOTOS) >= 8 and all(photos.PHOTOS.values())
+  for name in photos.PHOTOS:
+    image = photos.load(name, longest=96)
+    assert image.dtype == np.uint8 and image.ndim == 3 and max(image.shape[:2]) == 96
+    bits, quality = _reference(image)
+    np.testing.assert_array_equal(icdjax.pdq_hash(image), bits, err_msg=name)
+    assert int(icdjax.pdq_quality(image)) == quality, name
+  with pytest.raises(icdjax.InputError, match='unknown photo'):
+    photos.load('lena')
+
+
+def test_traced_relaxed_and_registry_agree(sample_test):
+  images, _ = sample_test
+  spec = hashes.get('pdq')
+  assert spec.n_bits == 256 and spec.reference_name == 'pdqhash.compute'
+  host = spec.bits(images[:50])
+  np.testing.assert_array_equal(np.asarray(jax.jit(spec.traced)(images[:50])), host)
+  logits = np.asarray(spec.logits(images[:50].astype(np.float32) / 255.0))
+  clear = np.abs(logits) > 1e-4
+  np.testing.assert_array_equal((logits > 0)[clear], host[clear])
+  np.testing.assert_allclose(spec.linear_form(28, 28).matrix @ images[0].reshape(-1).astype(float),
+                             pdq.coefficients(images[0].astype(np.float32)), atol=1e-9)
+
+
+def test_projection_fools_pdq_judged_by_pdqhash(sample_test):
+  images, labels = sample_test
+  p = pairs_lib.different_label_pairs(labels, 8, 3)
+  attack = attacks.get('projection', hash='pdq')
+  out = jax.jit(jax.vmap(attack))(np.zeros((8, 2), np.uint32), images[p[:, 0]], images[p[:, 1]])
+  fakes = np.asarray(out.fake)
+  for k in range(8):
+    d = int(np.sum(_reference(fakes[k])[0] != _reference(images[p[k, 0]])[0]))
+    assert d == int(out.hamming_distance[k]) and d <= pdq.MATCH_THRESHOLD
