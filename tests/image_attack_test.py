@@ -1,0 +1,49 @@
+"""icdjax.image_attack: colour fakes of any size, judged on the saved file; clear errors."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import icdjax
+from icdjax import attacks
+from icdjax import image_attack
+from icdjax import photos
+
+pytest.importorskip('skimage')
+
+
+def test_add_luminance_moves_the_luminance_and_respects_the_box(rng):
+  rgb = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+  rgb[0, :] = (255, 255, 0)  # saturated channels: the change goes to the others
+  delta = rng.uniform(-40, 40, (20, 30))
+  delta[0] = 20.0  # yellow + 20: only blue has room, and it takes it all
+  out = image_attack.add_luminance(rgb, delta)
+  luma = lambda x: x.astype(float) @ [0.299, 0.587, 0.114]
+  want = np.clip(luma(rgb) + delta, 0, 255)
+  reachable = (want > 1) & (want < 254)
+  assert np.abs(luma(out) - want)[reachable].max() <= 0.75  # rounding to uint8 only
+  assert np.all(reachable[0]) and np.all(out[0, :, 2] > 150)
+
+
+@pytest.mark.parametrize('name', ['ahash', 'pdq'])
+def test_colour_fake_of_another_size_matches_on_the_saved_file(name, tmp_path):
+  original, parent = photos.load('astronaut', 64), photos.load('coffee', 48)
+  report = image_attack.run_and_report(original, parent, attacks.get('projection', hash=name),
+                                       tmp_path, original_name='astronaut', parent_name='coffee')
+  saved = np.asarray(Image.open(tmp_path / 'fake.png'))
+  assert saved.shape == parent.shape  # the parent's size, in colour
+  assert report['reference_hamming_distance'] == report['hamming_distance'] == 0
+  assert json.loads((tmp_path / 'report.json').read_text())['psnr_db'] > 10
+  assert (tmp_path / 'compare.png').is_file()
+  if name == 'pdq':
+    assert set(report['pdq_quality']) == {'original', 'fake'}
+
+
+def test_unreadable_images_are_named(tmp_path):
+  with pytest.raises(icdjax.InputError, match='image not found'):
+    image_attack.load_image(tmp_path / 'nope.png')
+  (tmp_path / 'bad.png').write_bytes(b'not an image')
+  with pytest.raises(icdjax.InputError, match='not a readable image'):
+    image_attack.load_image(tmp_path / 'bad.png')
