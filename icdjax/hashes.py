@@ -180,18 +180,24 @@ def _dhash_linear(h: int, w: int) -> LinearForm:
 
 def _phash_linear(h: int, w: int) -> LinearForm:
   n = 32
-  s = resampling.resize_matrix(h, w, n, n).reshape(n, n, h * w)
   c = hashing.dct_matrix(n, 8)
-  low = np.einsum('ai,ijp,bj->abp', c, s, c) / (2.0 * n)
-  return LinearForm(low.reshape(64, h * w), Centre.MEDIAN)
+  rows, cols = (c @ resampling.resize_axis(m, n) for m in (h, w))  # separable: [8, h], [8, w]
+  return LinearForm(np.kron(rows, cols) / (2.0 * n), Centre.MEDIAN)
+
+
+_FLOOR_ROWS_LIMIT = 10_000_000  # entries; wHash's ties matter on small dark images
 
 
 def _whash_linear(h: int, w: int) -> LinearForm:
   scale = hashing.whash_scale(h, w)
   f = scale // 8
-  s = resampling.resize_matrix(h, w, scale, scale).reshape(8, f, 8, f, h * w)
-  return LinearForm(s.mean(axis=(1, 3)).reshape(64, h * w), Centre.MEDIAN,
-                    s.transpose(0, 2, 1, 3, 4).reshape(64, f * f, h * w))
+  rh, rw = (resampling.resize_axis(m, scale) for m in (h, w))
+  matrix = np.kron(rh.reshape(8, f, h).mean(1), rw.reshape(8, f, w).mean(1))
+  floor = None
+  if 64 * f * f * h * w <= _FLOOR_ROWS_LIMIT:
+    s = np.kron(rh, rw).reshape(8, f, 8, f, h * w)
+    floor = s.transpose(0, 2, 1, 3, 4).reshape(64, f * f, h * w)
+  return LinearForm(matrix, Centre.MEDIAN, floor)
 
 
 def _whash_traced(grey, *, fast: bool = False):

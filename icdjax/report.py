@@ -24,8 +24,11 @@ SUMMARY_KEYS = ('pairs', 'success_rate', 'parent_digit_rate', 'closer_to_parent_
 
 def versions() -> dict:
   out = {}
-  for name in ('jax', 'flax', 'optax', 'numpy', 'PIL', 'imagehash'):
-    module = __import__(name)
+  for name in ('jax', 'flax', 'optax', 'numpy', 'PIL', 'imagehash', 'pdqhash'):
+    try:
+      module = __import__(name)
+    except ImportError:
+      continue
     out['Pillow' if name == 'PIL' else name] = getattr(module, '__version__', '?')
   return out
 

@@ -226,9 +226,14 @@ def resize_matrix(height: int, width: int, out_height: int, out_width: int, *,
   """The float resize as one float64 matrix ``[out_h*out_w, h*w]`` (row-major
   pixels), without the clipping: the linear map the projection attack solves
   with. An axis whose size does not change is the identity, as in Pillow."""
+  return np.kron(resize_axis(height, out_height, method=method),
+                 resize_axis(width, out_width, method=method))
+
+
+def resize_axis(n_in: int, n_out: int, *, method: str = 'lanczos') -> np.ndarray:
+  """One axis of :func:`resize_matrix`, float64 ``[n_out, n_in]`` (the identity
+  when the size does not change, as in Pillow)."""
   table = {'lanczos': lanczos_weights, 'block': block_mean_weights}
   if method not in table:
     raise ValueError(f"method must be one of {sorted(table)}, got {method!r}")
-  def axis(n_in, n_out):
-    return np.eye(n_in) if n_in == n_out else table[method](n_in, n_out)
-  return np.kron(axis(height, out_height), axis(width, out_width))
+  return np.eye(n_in) if n_in == n_out else table[method](n_in, n_out)

@@ -54,3 +54,18 @@ def test_names_are_parsed_once_and_specs_compare_by_name():
 def test_unknown_names_get_one_clear_error(bad):
   with pytest.raises(icdjax.InputError, match='hash'):
     hashes.get(bad)
+
+
+@pytest.mark.parametrize('h, w', [(28, 28), (13, 40), (33, 17)])
+def test_separable_linear_forms_equal_the_dense_resize(h, w):
+  from icdjax import hashing, resampling
+  n = 32
+  s = resampling.resize_matrix(h, w, n, n).reshape(n, n, h * w)
+  c = hashing.dct_matrix(n, 8)
+  dense = (np.einsum('ai,ijp,bj->abp', c, s, c) / (2.0 * n)).reshape(64, h * w)
+  np.testing.assert_allclose(hashes.get('phash').linear_form(h, w).matrix, dense, atol=1e-12)
+  scale = hashing.whash_scale(h, w)
+  f = scale // 8
+  s = resampling.resize_matrix(h, w, scale, scale).reshape(8, f, 8, f, h * w)
+  np.testing.assert_allclose(hashes.get('whash').linear_form(h, w).matrix,
+                             s.mean(axis=(1, 3)).reshape(64, h * w), atol=1e-12)
