@@ -1,9 +1,10 @@
 """Flags shared by the experiment mains, defined once, and the one error rule.
 
 Each ``define_*`` function declares its flags for the calling main (so they
-show in its ``--help``). :func:`run` runs a main so that bad input (a bad
-flag value, a missing or corrupt file, a workdir that cannot be used) ends
-with one line naming the problem and exit status 2, never a traceback.
+show in its ``--help``). ``run`` (:func:`icdjax.cli.run`) runs a main so that
+bad input (a bad flag value, a missing or corrupt file, a workdir that
+cannot be used) ends with one line naming the problem and exit status 2,
+never a traceback.
 """
 
 import sys
@@ -12,6 +13,7 @@ from absl import app
 from absl import flags
 
 from icdjax import attacks
+from icdjax import cli
 from icdjax import data
 from icdjax import hashes
 
@@ -77,37 +79,4 @@ def define_resume():
   return _define('bool', 'resume', False, 'Continue an interrupted run in --workdir.')
 
 
-def run(main) -> None:
-  """``app.run(main)``, with bad input reported as one line and exit status 2."""
-  def guarded(argv):
-    if len(argv) > 1:
-      _fail(f'unexpected arguments: {" ".join(argv[1:])}', 2)
-    try:
-      main(argv)
-    except (app.UsageError, ValueError) as e:  # InputError, DataError, PairsError, StoreError
-      _fail(str(e), 2)
-    except FileExistsError as e:
-      _fail(f'{e.filename} exists and is not a folder (or is in the way): choose another path', 2)
-    except PermissionError as e:
-      _fail(f'no permission to write {e.filename}', 2)
-    except MemoryError:
-      _fail('out of memory: ask for fewer pairs or a smaller chunk', 1)
-    except OSError as e:
-      _fail(f'{e.strerror or type(e).__name__}: {e.filename or e}', 1)
-  try:
-    app.run(guarded, flags_parser=_parse_flags)
-  except app.UsageError as e:
-    _fail(str(e), 2)
-
-
-def _parse_flags(argv):
-  """absl's parsing, but a bad flag is one line (no usage dump) and status 2."""
-  try:
-    return flags.FLAGS(argv)
-  except flags.Error as e:
-    _fail(f'{e} (see --help)', 2)
-
-
-def _fail(message: str, status: int) -> None:
-  print(f'error: {message}', file=sys.stderr)
-  sys.exit(status)
+run = cli.run  # one line and status 2 for bad input: icdjax/cli.py
