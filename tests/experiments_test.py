@@ -114,18 +114,19 @@ def test_transfer_writes_the_matrix(tmp_path):
   for name in ('transfer.json', 'transfer.md', 'transfer.png', 'fakes.png', 'keyless.png'):
     assert (tmp_path / name).is_file(), name
   report = json.loads((tmp_path / 'transfer.json').read_text())
-  assert [j['hash'] for j in report['judges']] == ['ahash', 'dhash', 'phash', 'whash',
+  assert [j['hash'] for j in report['judges']] == ['ahash', 'dhash', 'phash', 'whash', 'pdq',
                                                        'keyed8:20261128']
   assert report['attacks'] == ['none', 'ahash', 'keyed8:7']
-  assert np.array(report['success']).shape == (5, 3)
+  assert np.array(report['success']).shape == (6, 3)
   frontier = report['keyless_frontier']['8']
   assert frontier['projections'] == [64]
-  assert frontier['success'] == [report['success'][4][2]]
+  assert frontier['success'] == [report['success'][5][2]]
   for j in report['judges']:
     assert j['false_copy_rate'] <= 0.01
-  # Ours and imagehash agree on every public-hash verdict; keyed ones have no imagehash.
+  # Ours and the reference (imagehash, pdqhash) agree on every public-hash verdict;
+  # keyed hashes have no reference library.
   agree = np.array(report['ours_equals_reference'])
-  assert (agree[:4] == 2).all() and (agree[4] == -1).all()
+  assert (agree[:5] == 2).all() and (agree[5] == -1).all()
   # At a 1% false-copy rate, hardly any unattacked different digit passes.
   assert np.array(report['success'])[:, 0].max() <= 0.5
   proc = _run('experiments.transfer', '--attacked=keyed99:1', f'--workdir={tmp_path}/x')
@@ -140,7 +141,7 @@ def test_check_hashes_on_the_shipped_sample():
   assert proc.returncode == 0, proc.stderr[-3000:]
   report = json.loads(proc.stdout[proc.stdout.index('{\n'):])
   assert report['images'] == 1000
-  for name in ('ahash', 'dhash', 'phash', 'whash'):
+  for name in ('ahash', 'dhash', 'phash', 'whash', 'pdq'):
     assert report[name]['images_differing'] == 0 and report[name]['bits_differing'] == 0, name
   # The sample exercises wHash's median ties, so equality covers them.
   assert report['whash']['median_tie_bits'] > 100
