@@ -68,9 +68,9 @@ class AmortizedConfig:
   def __post_init__(self):
     if not isinstance(self.hash, hashes.HashSpec):
       object.__setattr__(self, 'hash', hashes.get(self.hash))
-    if not (isinstance(self.slack_bits, int) and 0 <= self.slack_bits < self.hash.n_bits):
-      raise ValueError(f'slack_bits must be an integer in [0, {self.hash.n_bits}), got '
-                       f'{self.slack_bits!r}')
+    errors = checks.config_errors(self, slack_bits_below=self.hash.n_bits)
+    if errors:
+      raise ValueError('; '.join(errors))
 
   @property
   def path(self) -> pathlib.Path:

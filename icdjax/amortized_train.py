@@ -30,6 +30,7 @@ import numpy as np
 import optax
 
 from icdjax import amortized
+from icdjax import checks
 from icdjax import chunks
 from icdjax import hashes
 from icdjax import progress as progress_lib
@@ -52,12 +53,12 @@ class TrainConfig:
 
   def __post_init__(self):
     hashes.get(self.hash)  # raises a clear error for an unknown name
-    for name in ('steps', 'batch_size', 'checkpoint_every'):
-      if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
-        raise ValueError(f'{name} must be an integer >= 1, got {getattr(self, name)!r}')
-    for name in ('learning_rate', 'temperature'):
-      if not getattr(self, name) > 0:
-        raise ValueError(f'{name} must be > 0, got {getattr(self, name)}')
+    errors = checks.config_errors(
+        self, positive=('learning_rate', 'temperature'),
+        nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness'),
+        integers_at_least_1=('steps', 'batch_size', 'checkpoint_every'))
+    if errors:
+      raise ValueError('; '.join(errors))
 
 
 def loss_fn(params, originals_bits, parents, config: TrainConfig, spec: hashes.HashSpec):

@@ -7,6 +7,8 @@ a concrete array and are skipped for tracers inside a transformation.
 
 from __future__ import annotations
 
+import math
+
 import jax
 import numpy as np
 
@@ -111,3 +113,27 @@ def check_memory(needed: int, what: str, remedy: str) -> None:
   if available is not None and needed > available:
     raise InputError(f'{what} needs about {needed / 2**30:.1f} GiB, and {available / 2**30:.1f} '
                      f'GiB are available: {remedy}')
+
+
+def config_errors(config, *, prefix: str = '', positive=(), nonnegative=(),
+                  integers_at_least_1=(), slack_bits_below: int | None = None) -> list[str]:
+  """The messages for a config's out-of-range fields (an empty list when all
+  are fine): finite numbers ``> 0`` (``positive``) or ``>= 0``
+  (``nonnegative``), integers ``>= 1``, and ``slack_bits`` in
+  ``[0, slack_bits_below)``. Configs raise one ValueError joining them."""
+  errors = []
+  for names, ok, what in ((positive, lambda v: v > 0, 'a finite number > 0'),
+                          (nonnegative, lambda v: v >= 0, 'a finite number >= 0')):
+    for name in names:
+      value = getattr(config, name)
+      if not (isinstance(value, (int, float)) and math.isfinite(value) and ok(value)):
+        errors.append(f'{prefix}{name} must be {what}, got {value}')
+  for name in integers_at_least_1:
+    value = getattr(config, name)
+    if not (isinstance(value, int) and value >= 1):
+      errors.append(f'{prefix}{name} must be an integer >= 1, got {value!r}')
+  if slack_bits_below is not None:
+    s = config.slack_bits
+    if not (isinstance(s, int) and 0 <= s < slack_bits_below):
+      errors.append(f'slack_bits must be an integer in [0, {slack_bits_below}), got {s!r}')
+  return errors

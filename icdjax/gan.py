@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
+from icdjax import checks
 from icdjax import hashes
 from icdjax import hashing
 from icdjax import models
@@ -83,23 +83,16 @@ class GanConfig:
     errors = []
     if self.model not in (1, 2):
       errors.append(f'model must be 1 or 2, got {self.model}')
-    if not (isinstance(self.epochs, int) and self.epochs >= 1):
-      errors.append(f'epochs must be an integer >= 1, got {self.epochs!r}')
-    for name in ('real_lr', 'hash_lr'):
-      if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
-        errors.append(f'{name} must be a finite number > 0, got {getattr(self, name)}')
-    for name in ('margin', 'final_real_weight'):
-      if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
-        errors.append(f'{name} must be a finite number >= 0, got {getattr(self, name)}')
+    errors += checks.config_errors(self, positive=('real_lr', 'hash_lr'),
+                                   nonnegative=('margin', 'final_real_weight'),
+                                   integers_at_least_1=('epochs',))
     if self.schedule not in SCHEDULES:
       errors.append(f'schedule must be one of {SCHEDULES}, got {self.schedule!r}')
     if self.resize_method not in RESIZE_METHODS:
       errors.append(f'resize_method must be one of {RESIZE_METHODS}, got {self.resize_method!r}')
     if not isinstance(self.hash, hashes.HashSpec):
       object.__setattr__(self, 'hash', hashes.get(self.hash))  # a name, parsed once here
-    if not (isinstance(self.slack_bits, int) and 0 <= self.slack_bits < self.hash.n_bits):
-      errors.append(f'slack_bits must be an integer in [0, {self.hash.n_bits}), got '
-                    f'{self.slack_bits!r}')
+    errors += checks.config_errors(self, slack_bits_below=self.hash.n_bits)
     if errors:
       raise ValueError('; '.join(errors))
 

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from icdjax import checks
 from icdjax import hashes
 from icdjax import hashing
 from icdjax import relaxed
@@ -68,23 +69,14 @@ class PixelConfig:
   def __post_init__(self):
     if not isinstance(self.hash, hashes.HashSpec):
       object.__setattr__(self, 'hash', hashes.get(self.hash))
-    errors = []
-    for name in ('learning_rate', 'temperature'):
-      if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
-        errors.append(f'pixel {name} must be a finite number > 0, got {getattr(self, name)}')
+    errors = checks.config_errors(
+        self, prefix='pixel ', positive=('learning_rate', 'temperature'),
+        nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness'),
+        integers_at_least_1=('rounds', 'check_every'), slack_bits_below=self.hash.n_bits)
     if not (math.isfinite(self.penalty_decay) and 0 < self.penalty_decay <= 1):
       errors.append(f'pixel penalty_decay must be in (0, 1], got {self.penalty_decay}')
     if not (math.isfinite(self.margin_growth) and 1 <= self.margin_growth <= 2):
       errors.append(f'pixel margin_growth must be in [1, 2], got {self.margin_growth}')
-    for name in ('margin', 'change_weight', 'stroke_weight', 'smoothness'):
-      if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
-        errors.append(f'pixel {name} must be a finite number >= 0, got {getattr(self, name)}')
-    for name in ('rounds', 'check_every'):
-      if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
-        errors.append(f'pixel {name} must be an integer >= 1, got {getattr(self, name)!r}')
-    if not (isinstance(self.slack_bits, int) and 0 <= self.slack_bits < self.hash.n_bits):
-      errors.append(f'slack_bits must be an integer in [0, {self.hash.n_bits}), got '
-                    f'{self.slack_bits!r}')
     if errors:
       raise ValueError('; '.join(errors))
 

@@ -45,6 +45,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from icdjax import checks
 from icdjax import hashes
 
 
@@ -76,19 +77,13 @@ class ProjectionConfig:
   def __post_init__(self):
     if not isinstance(self.hash, hashes.HashSpec):
       object.__setattr__(self, 'hash', hashes.get(self.hash))
-    errors = []
-    for name, ok in (('margin', self.margin >= 0), ('growth', self.growth >= 1),
-                     ('step_size', 0 < self.step_size <= 1),
-                     ('stroke_weight', self.stroke_weight >= 0)):
-      value = getattr(self, name)
-      if not (math.isfinite(value) and ok):
-        errors.append(f'projection {name} out of range: {value}')
-    for name in ('stages', 'steps'):
-      if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
-        errors.append(f'projection {name} must be an integer >= 1, got {getattr(self, name)!r}')
-    if not (isinstance(self.slack_bits, int) and 0 <= self.slack_bits < self.hash.n_bits):
-      errors.append(f'slack_bits must be an integer in [0, {self.hash.n_bits}), got '
-                    f'{self.slack_bits!r}')
+    errors = checks.config_errors(
+        self, prefix='projection ', nonnegative=('margin', 'stroke_weight'),
+        integers_at_least_1=('stages', 'steps'), slack_bits_below=self.hash.n_bits)
+    if not (math.isfinite(self.growth) and self.growth >= 1):
+      errors.append(f'projection growth must be a finite number >= 1, got {self.growth}')
+    if not (math.isfinite(self.step_size) and 0 < self.step_size <= 1):
+      errors.append(f'projection step_size must be in (0, 1], got {self.step_size}')
     if errors:
       raise ValueError('; '.join(errors))
 
