@@ -1,31 +1,38 @@
 """Every ordered pair of the bundled photos, for one hash: how often, how well, how fast.
 
-  python -m experiments.attack_photos --hash=pdq --attack=projection --out=runs/photos-pdq.json
+  python -m experiments.attack_photos --hash=pdq --workdir=runs/photos-pdq
+  python -m experiments.attack_photos --hash=pdq --survive=jpeg:90 --workdir=runs/photos-pdq-jpeg90
 
 Each photo is scaled so its longer side is --longest; each fake is saved as
-PNG and judged by the reference library (imagehash, or pdqhash for PDQ).
-Writes the per-pair rows and the summary to --out (JSON).
+PNG and judged by the reference library (imagehash, or pdqhash for PDQ), as
+saved and after re-encoding as JPEG 90 and 75 and a 0.5x downscale. A
+resumable run (image_batch): per pair WORKDIR/pairs/NNNNN/{fake.png,
+compare.png,report.json}; the rates in WORKDIR/summary.json.
 """
 
+import functools
 import json
-import pathlib
 
 from absl import flags
 
 from experiments import common
-from icdjax import image_attack
+from icdjax import image_batch
+from icdjax import photos
 
 _ATTACK = common.AttackFlags(default_attack='projection')
 _LONGEST = flags.DEFINE_integer('longest', 512, 'Longer side of the photos.', lower_bound=8)
-_OUT = flags.DEFINE_string('out', None, 'JSON file for the rows and summary.', required=True)
+_WORKDIR = common.define_workdir()
+_RESUME = common.define_resume()
+_FIGURES = flags.DEFINE_bool('figures', True, 'Write compare.png for every pair.')
 
 
 def main(argv):
   del argv
-  result = image_attack.all_photo_pairs(_ATTACK.make(), longest=_LONGEST.value)
-  pathlib.Path(_OUT.value).parent.mkdir(parents=True, exist_ok=True)
-  pathlib.Path(_OUT.value).write_text(json.dumps(result, indent=2))
-  print(json.dumps(result['summary'], indent=2))
+  summary = image_batch.run(image_batch.photo_pairs(),
+                            functools.partial(photos.load, longest=_LONGEST.value),
+                            _ATTACK.make(), _WORKDIR.value, resume=_RESUME.value,
+                            figures=_FIGURES.value, longest=_LONGEST.value)
+  print(json.dumps(summary, indent=2))
 
 
 if __name__ == '__main__':

@@ -16,6 +16,7 @@ from icdjax import attacks
 from icdjax import cli
 from icdjax import data
 from icdjax import hashes
+from icdjax import transforms
 
 _MAIN = sys.argv[0]
 
@@ -56,6 +57,17 @@ class AttackFlags:
     self.epochs = _define('integer', 'epochs', None,
                           'Epochs of the per-pair trained families (default 200).',
                           lower_bound=1)
+    self.survive = _define('string', 'survive', '',
+                           'Transformations the match must outlive, e.g. jpeg:90,scale:0.5 '
+                           '(optimised over by the robust and pixel attacks; robust is the '
+                           'default with it).')
+    self.survive_bits = _define('integer', 'survive_bits', None,
+                                "Distance allowed after each --survive transformation "
+                                "(default: the hash's match threshold, PDQ 31, else 0).",
+                                lower_bound=0)
+    self.stroke_weight = _define('float', 'stroke_weight', None,
+                                 "Extra cost of changing bright pixels (the digits' strokes); "
+                                 "0 for photos (default: the family's).", lower_bound=0)
     self.default = default_attack
 
   def family(self) -> str:
@@ -63,9 +75,16 @@ class AttackFlags:
       raise app.UsageError(f'--attack={self.attack.value} and --model={self.model.value} disagree')
     if self.model.value:
       return f'model{self.model.value}'
-    return self.attack.value or self.default
+    return self.attack.value or ('robust' if self.survive.value else self.default)
 
   def make(self, family: str | None = None, **overrides) -> attacks.Attack:
+    if self.stroke_weight.value is not None:
+      overrides['stroke_weight'] = self.stroke_weight.value
+    if self.survive.value:
+      survive = transforms.parse(self.survive.value)
+      bits = self.survive_bits.value
+      overrides.update(survive=survive, survive_bits=hashes.get(self.hash.value).match_threshold
+                       if bits is None else bits)
     return attacks.get(family or self.family(), hash=self.hash.value,
                        slack_bits=self.slack_bits.value, polish=self.polish.value,
                        epochs=self.epochs.value, **overrides)

@@ -19,6 +19,7 @@ is one :func:`register` call plus its module.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, NamedTuple
 
 import jax.numpy as jnp
@@ -112,7 +113,13 @@ def get(name: str, *, hash: str | hashes.HashSpec = 'ahash',  # pylint: disable=
   family = _FAMILIES[family_name]
   if epochs is not None and family.trains_per_pair:
     overrides['epochs'] = epochs
-  config = family.make_config(hash=hashes.get(hash), slack_bits=slack_bits, **overrides)
+  try:
+    config = family.make_config(hash=hashes.get(hash), slack_bits=slack_bits, **overrides)
+  except TypeError as e:  # an option this family's config does not have
+    if 'unexpected keyword' not in str(e):
+      raise
+    raise checks.InputError(f'attack {family_name} does not take '
+                            f'{str(e).rsplit(" ", 1)[-1]}') from None
   return Attack(family, config, polish or bool(plus))
 
 
@@ -129,6 +136,10 @@ register(Family('projection', projection.ProjectionConfig, projection.attack,
                 'Jacobi steps onto the hash constraints, exact checks', trains_per_pair=False))
 register(Family('pixel', pixel.PixelConfig, pixel.attack,
                 'Adam on the pixels: hinge hash loss + perceptual penalty', trains_per_pair=False))
+register(Family('robust', functools.partial(pixel.PixelConfig, start='projection',
+                                            learning_rate=0.001, stroke_weight=0.0),
+                pixel.attack, "the projection's least-change fake, then Adam steps over the "
+                '--survive transformations (EOT)', trains_per_pair=False))
 register(Family('amortized', amortized.AmortizedConfig, amortized.attack,
                 'one forward pass of a conditional network trained once per hash',
                 trains_per_pair=False))

@@ -80,17 +80,24 @@ class HashSpec:
     reference: PIL image -> bool ``[n_bits]`` by the reference library, or None.
     reference_name: e.g. ``'imagehash.average_hash'``, or None.
     params: the family's parameters (keyed: ``size``, ``key``, ``bits``), else {}.
+    match_threshold: the distance at or below which the field calls two
+      images a match, where one is published (PDQ: 31, Meta's); else 0.
+    rounding_levels: grey levels of integer rounding in the reference pipeline
+      (Pillow's ``L`` and its uint8 resize passes: 1.5; PDQ's float pipeline: 0),
+      by which :mod:`icdjax.bounds` loosens each inequality.
   """
 
   def __init__(self, *, name: str, n_bits: int, bits: Callable, traced: Callable,
                progress: Callable, logits: Callable, linear_form: Callable,
                reference: Callable | None = None, reference_name: str | None = None,
-               params: dict | None = None):
+               params: dict | None = None, match_threshold: int = 0,
+               rounding_levels: float = 1.5):
     self.name, self.n_bits = name, n_bits
     self.bits, self.traced, self.progress, self.logits = bits, traced, progress, logits
     self.linear_form = linear_form
     self.reference, self.reference_name = reference, reference_name
     self.params = dict(params or {})
+    self.match_threshold, self.rounding_levels = match_threshold, rounding_levels
 
   def __eq__(self, other):
     return isinstance(other, HashSpec) and other.name == self.name
@@ -237,7 +244,8 @@ register('pdq', lambda: HashSpec(
     name='pdq', n_bits=pdq.N_BITS, bits=pdq.pdq_hash, traced=pdq.pdq_traced,
     progress=pdq.pdq_traced, logits=pdq.logits,
     linear_form=lambda h, w: LinearForm(pdq.linear_matrix(h, w), Centre.MEDIAN),
-    reference=pdq.reference, reference_name='pdqhash.compute'))
+    reference=pdq.reference, reference_name='pdqhash.compute', match_threshold=31,
+    rounding_levels=0.0))
 
 
 # ---------------------------------------------------------------------------

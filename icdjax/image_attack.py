@@ -21,6 +21,7 @@ from PIL import Image
 
 from icdjax import attacks
 from icdjax import checks
+from icdjax import projection
 
 _LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -77,8 +78,7 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
   fake, distance, used = parent, None, 0
   for used in range(1, rounds + 1):
     g = grey(fake)
-    step = _jitted(attack) if used == 1 else _jitted(attack, polish=True)
-    out = step(jax.random.PRNGKey(seed), original_grey, jnp.asarray(g))
+    out = _jitted(attack, used - 1)(jax.random.PRNGKey(seed), original_grey, jnp.asarray(g))
     fake = add_luminance(fake, np.asarray(out).astype(np.float64) - g)
     distance = int(np.sum(np.asarray(spec.bits(fake)) != target))
     if distance <= attack.config.slack_bits:
@@ -90,94 +90,99 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
 _JITTED: dict = {}
 
 
-def _jitted(attack: attacks.Attack, polish: bool = False):
-  """The attack (or its polish alone) on grey images, jitted once."""
-  key = (attack, polish)
+def _jitted(attack: attacks.Attack, polish_round: int = 0):
+  """The attack (round 0) or a polish on grey images, jitted once. A polish
+  runs at least one projection stage with a margin that doubles each round:
+  the grey image only approximates what the judge hashes (Pillow's rounded
+  ``L``; PDQ's float luminance), so bits near their threshold need room."""
+  key = (attack, polish_round)
   if key not in _JITTED:
-    if polish:
-      _JITTED[key] = jax.jit(lambda k, o, g: attack.finish(g, o).fake)
+    if polish_round:
+      config = projection.ProjectionConfig(
+          hash=attack.hash, slack_bits=attack.config.slack_bits, min_stages=1,
+          margin=2.0 ** polish_round, stroke_weight=getattr(attack.config, 'stroke_weight', 2.0))
+      _JITTED[key] = jax.jit(
+          lambda k, o, g: projection.project(g, attack.hash.traced(o), config).fake)
     else:
       _JITTED[key] = jax.jit(lambda k, o, g: attack(k, o, g).fake)
   return _JITTED[key]
 
 
+REPORTED = 'jpeg:90,jpeg:75,scale:0.5'  # always reported, beside those the attack survives
+
+
+def judge_distance(spec, image: np.ndarray, original: np.ndarray) -> int:
+  """The reference library's distance (ours for a hash without one) between
+  two uint8 RGB images."""
+  if spec.reference is None:
+    return int(np.sum(np.asarray(spec.bits(image)) != np.asarray(spec.bits(original))))
+  return int(np.sum(spec.reference(Image.fromarray(image))
+                    != spec.reference(Image.fromarray(original))))
+
+
+def after_transforms(spec, saved: np.ndarray, original: np.ndarray, survive=()) -> dict:
+  """The judge's distance after each *real* transformation (Pillow) of the
+  saved fake: those in :data:`REPORTED` and those in ``survive``."""
+  from icdjax import transforms  # pylint: disable=g-import-not-at-top
+  every = dict.fromkeys(transforms.parse(REPORTED) + tuple(survive))
+  return {str(t): judge_distance(spec, t.real(saved), original) for t in every}
+
+
+def _save_png(rgb: np.ndarray, path) -> np.ndarray:
+  """Saves atomically (a temp file, then a rename) and returns the file as read back."""
+  import os  # pylint: disable=g-import-not-at-top
+  tmp = f'{path}.tmp-{os.getpid()}.png'
+  Image.fromarray(rgb).save(tmp)
+  os.replace(tmp, path)
+  return load_image(path)
+
+
 def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Attack, out, *,
                    original_name: str = 'original', parent_name: str = 'parent',
-                   seed: int = 0) -> dict:
+                   seed: int = 0, figure: bool = True, bound: bool = True) -> dict:
   """Runs :func:`attack_image`, saves ``fake.png``, judges the *saved file* by the
-  reference library and by ours, writes ``report.json`` and ``compare.png``;
-  returns the report."""
+  reference library and by ours, and after each real transformation; with
+  ``bound``, adds the highest PSNR any fake of this pair can have
+  (:mod:`icdjax.bounds`); writes ``compare.png`` and, last and atomically,
+  ``report.json``; returns the report."""
   import json  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
   import pathlib  # pylint: disable=g-import-not-at-top
-  from icdjax import judge, pdq, plotting, report  # pylint: disable=g-import-not-at-top
+  from icdjax import bounds, judge, pdq, plotting, report  # pylint: disable=g-import-not-at-top
   spec = attack.hash
+  survive = getattr(attack.config, 'survive', ())
   result = attack_image(original, parent, attack, seed=seed)
   out = pathlib.Path(out)
   out.mkdir(parents=True, exist_ok=True)
-  Image.fromarray(result['fake']).save(out / 'fake.png')
-  saved = load_image(out / 'fake.png')
+  saved = _save_png(result['fake'], out / 'fake.png')
   ours = int(np.sum(np.asarray(spec.bits(saved)) != np.asarray(spec.bits(original))))
-  reference = None
-  if spec.reference is not None:
-    reference = int(np.sum(spec.reference(Image.fromarray(saved))
-                           != spec.reference(Image.fromarray(original))))
+  reference = judge_distance(spec, saved, original) if spec.reference is not None else None
   summary = {
       'original': original_name, 'parent': parent_name, 'hash': spec.name,
       'attack': attack.describe(), 'original_size': list(original.shape[:2]),
       'parent_size': list(parent.shape[:2]), 'hamming_distance': ours,
       'reference': spec.reference_name, 'reference_hamming_distance': reference,
+      'after': after_transforms(spec, saved, original, survive),
+      'survive': [str(t) for t in survive],
       'rounds': result['rounds'], 'seconds': round(result['seconds'], 3),
       'psnr_db': round(psnr(saved, parent), 2),
       'ssim': round(float(judge.ssim(grey(saved)[None], grey(parent)[None])[0]), 4),
       'versions': report.versions(),
   }
+  if bound:
+    summary['psnr_bound_db'] = round(bounds.max_psnr(spec, original, parent).max_psnr_db, 2)
   if spec.n_bits == pdq.N_BITS:
     summary['pdq_quality'] = {'original': int(pdq.pdq_quality(original)),
                               'fake': int(pdq.pdq_quality(saved))}
-  (out / 'report.json').write_text(json.dumps(summary, indent=2))
-  diff = np.clip(128 + 4 * (grey(saved).astype(int) - grey(parent)), 0, 255).astype(np.uint8)
-  plotting.image_row(out / 'compare.png', [original, parent, saved, diff],
-                     ['original', 'parent', 'fake', 'difference x4'],
-                     [f'{spec.name} target', f'{original_name} -> {parent_name}',
-                      f'distance {reference if reference is not None else ours}, '
-                      f'{summary["psnr_db"]} dB', 'grey, 128 = none'],
-                     f'{attack.name} against {spec.name}')
+  if figure:
+    diff = np.clip(128 + 4 * (grey(saved).astype(int) - grey(parent)), 0, 255).astype(np.uint8)
+    plotting.image_row(out / 'compare.png', [original, parent, saved, diff],
+                       ['original', 'parent', 'fake', 'difference x4'],
+                       [f'{spec.name} target', f'{original_name} -> {parent_name}',
+                        f'distance {reference if reference is not None else ours}, '
+                        f'{summary["psnr_db"]} dB', 'grey, 128 = none'],
+                       f'{attack.name} against {spec.name}')
+  tmp = out / f'report.json.tmp-{os.getpid()}'
+  tmp.write_text(json.dumps(summary, indent=2))
+  os.replace(tmp, out / 'report.json')  # its presence marks the pair done
   return summary
-
-
-def all_photo_pairs(attack: attacks.Attack, *, longest: int = 512, progress: bool = True) -> dict:
-  """``attack`` on every ordered pair of bundled photos (icdjax.photos), each
-  judged on its fake as saved to PNG by the reference library; returns the
-  per-pair rows and a summary (distance 0 / <= 31 rates, median PSNR, seconds)."""
-  import io  # pylint: disable=g-import-not-at-top
-  import itertools  # pylint: disable=g-import-not-at-top
-  from icdjax import photos  # pylint: disable=g-import-not-at-top
-  from icdjax import progress as progress_lib  # pylint: disable=g-import-not-at-top
-  spec = attack.hash
-  images = {name: photos.load(name, longest) for name in photos.PHOTOS}
-  pairs = list(itertools.permutations(images, 2))
-  bar = progress_lib.Progress(len(pairs), unit='pairs') if progress else None
-  rows = []
-  for o, p in pairs:
-    result = attack_image(images[o], images[p], attack)
-    buf = io.BytesIO()
-    Image.fromarray(result['fake']).save(buf, 'PNG')
-    saved = load_image(io.BytesIO(buf.getvalue()))
-    judge_bits = spec.reference if spec.reference is not None else \
-        (lambda im: np.asarray(spec.bits(np.asarray(im))))
-    d = int(np.sum(judge_bits(Image.fromarray(saved)) != judge_bits(Image.fromarray(images[o]))))
-    rows.append({'original': o, 'parent': p, 'distance': d, 'ours': result['hamming_distance'],
-                 'psnr_db': psnr(saved, images[p]), 'rounds': result['rounds'],
-                 'seconds': result['seconds']})
-    if bar:
-      bar.update(1)
-  if bar:
-    bar.close()
-  d = np.array([r['distance'] for r in rows])
-  summary = {'hash': spec.name, 'attack': attack.name, 'pairs': len(rows), 'longest': longest,
-             'judge': spec.reference_name or 'ours', 'distance_0': float(np.mean(d == 0)),
-             'distance_le_31': float(np.mean(d <= 31)),
-             'ours_equals_judge': int(sum(r['distance'] == r['ours'] for r in rows)),
-             'median_psnr_db': float(np.median([r['psnr_db'] for r in rows])),
-             'median_seconds': float(np.median([r['seconds'] for r in rows[1:] or rows]))}
-  return {'summary': summary, 'rows': rows}

@@ -13,6 +13,14 @@ fake is rounded to uint8 and hashed exactly; once it matches (within
 ``slack_bits``) it is frozen, so each pair stops at the least change it
 needs. One attack is a pure function of ``(key, original, parent, config)``,
 batched by vmap like the others.
+
+With ``survive`` (:mod:`icdjax.transforms`), the hash loss is the expectation
+over the fake itself and each transformation's differentiable stand-in
+(JPEG's luminance path, a LANCZOS downscale): the same loss on the relaxed
+hash of each transformed fake, summed. A pair then stops only when its
+exact distance is within ``slack_bits`` *and* each transformation's exact
+stand-in leaves it within ``survive_bits``; the real transformations judge
+the saved file afterwards (:mod:`icdjax.image_attack`).
 """
 
 from __future__ import annotations
@@ -28,7 +36,9 @@ import optax
 from icdjax import checks
 from icdjax import hashes
 from icdjax import hashing
+from icdjax import projection
 from icdjax import relaxed
+from icdjax import transforms
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +62,11 @@ class PixelConfig:
     margin_growth: the margin's factor from one round to the next, so a bit
       that the relaxation calls right but the exact 8-bit hash does not is
       pushed further past its threshold.
+    survive: transformations the match must outlive (expectation over them).
+    survive_bits: the distance allowed after each of them.
+    start: 'parent' (delta starts at 0) or 'projection' (delta starts at the
+      projection attack's change, the least-change fake; the Adam steps then
+      only add what the surviving asks for).
   """
   hash: hashes.HashSpec = hashes.get('ahash')
   slack_bits: int = 0
@@ -65,6 +80,9 @@ class PixelConfig:
   smoothness: float = 4.0
   penalty_decay: float = 1.0
   margin_growth: float = 1.08
+  survive: tuple[transforms.Transform, ...] = ()
+  survive_bits: int = 0
+  start: str = 'parent'
 
   def __post_init__(self):
     if not isinstance(self.hash, hashes.HashSpec):
@@ -73,12 +91,32 @@ class PixelConfig:
         self, prefix='pixel ', positive=('learning_rate', 'temperature'),
         nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness'),
         integers_at_least_1=('rounds', 'check_every'), slack_bits_below=self.hash.n_bits)
+    if isinstance(self.survive, str):
+      object.__setattr__(self, 'survive', transforms.parse(self.survive))
+    if not (isinstance(self.survive_bits, int) and 0 <= self.survive_bits < self.hash.n_bits):
+      errors.append(f'pixel survive_bits must be an integer in 0..{self.hash.n_bits - 1}, '
+                    f'got {self.survive_bits}')
+    if self.start not in _STARTS:
+      errors.append(f'pixel start must be one of {", ".join(_STARTS)}, got {self.start!r}')
     if not (math.isfinite(self.penalty_decay) and 0 < self.penalty_decay <= 1):
       errors.append(f'pixel penalty_decay must be in (0, 1], got {self.penalty_decay}')
     if not (math.isfinite(self.margin_growth) and 1 <= self.margin_growth <= 2):
       errors.append(f'pixel margin_growth must be in [1, 2], got {self.margin_growth}')
     if errors:
       raise ValueError('; '.join(errors))
+
+
+def _projected_change(parent, target, config):
+  project = projection.ProjectionConfig(hash=config.hash, slack_bits=config.slack_bits,
+                                        stroke_weight=config.stroke_weight)
+  fake = projection.project(jnp.asarray(parent), target, project).fake
+  return fake.astype(jnp.float32) - jnp.asarray(parent, jnp.float32)
+
+
+_STARTS = {
+    'parent': lambda parent, target, config: jnp.zeros(jnp.shape(parent), jnp.float32),
+    'projection': _projected_change,
+}
 
 
 class PixelResult(NamedTuple):
@@ -92,10 +130,12 @@ def objective(delta: jnp.ndarray, parent: jnp.ndarray, target_bits: jnp.ndarray,
   """Hash loss plus ``penalty_scale`` times the perceptual penalty of the
   change ``delta [H, W]`` (float, [0, 1] units)."""
   fake = jnp.clip(parent + delta, 0.0, 1.0)
-  hash_loss = relaxed.image_hash_loss(config.hash.logits(fake), target_bits,
-                                      temperature=config.temperature,
-                                      margin=config.margin if margin is None else margin,
-                                      slack_bits=config.slack_bits)
+  hash_loss = 0.0
+  for view in (fake, *(t.stand_in(fake) for t in config.survive)):
+    hash_loss += relaxed.image_hash_loss(config.hash.logits(view), target_bits,
+                                         temperature=config.temperature,
+                                         margin=config.margin if margin is None else margin,
+                                         slack_bits=config.slack_bits)
   energy = jnp.mean((1.0 + config.stroke_weight * parent) * jnp.square(delta))
   rough = (jnp.mean(jnp.square(jnp.diff(delta, axis=0)))
            + jnp.mean(jnp.square(jnp.diff(delta, axis=1))))
@@ -116,6 +156,14 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   def distance(delta):
     return jnp.sum(spec.traced(hashing.quantize(parent_f + delta)) != target, dtype=jnp.int32)
 
+  def holds(delta):  # the exact distance, and whether every stand-in keeps the match
+    fake = hashing.quantize(parent_f + delta)
+    ok = jnp.array(True)
+    for t in config.survive:
+      view = hashing.quantize(t.hard(fake.astype(jnp.float32) / 255.0))
+      ok &= jnp.sum(spec.traced(view) != target) <= config.survive_bits
+    return distance(delta), ok
+
   def adam_step(carry, scales):
     delta, opt = carry
     penalty_scale, margin = scales
@@ -127,17 +175,18 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
     return (jnp.clip(parent_f + moved, 0.0, 1.0) - parent_f, opt), None
 
   def round_(carry, k):
-    delta, opt, dist = carry
-    done = dist <= config.slack_bits
+    delta, opt, dist, ok = carry
+    done = (dist <= config.slack_bits) & ok
     k = k.astype(jnp.float32)
     scales = (jnp.full((config.check_every,), config.penalty_decay ** k),
               jnp.full((config.check_every,), config.margin * config.margin_growth ** k))
     (moved, moved_opt), _ = jax.lax.scan(adam_step, (delta, opt), scales)
     delta = jnp.where(done, delta, moved)
     opt = jax.tree.map(lambda a, b: jnp.where(done, a, b), opt, moved_opt)
-    return (delta, opt, jnp.where(done, dist, distance(delta))), None
+    new_dist, new_ok = holds(delta)
+    return (delta, opt, jnp.where(done, dist, new_dist), jnp.where(done, ok, new_ok)), None
 
-  delta0 = jnp.zeros_like(parent_f)
-  carry = (delta0, tx.init(delta0), distance(delta0))
-  (delta, _, dist), _ = jax.lax.scan(round_, carry, jnp.arange(config.rounds))
+  delta0 = _STARTS[config.start](parent, target, config) / 255.0
+  carry = (delta0, tx.init(delta0), *holds(delta0))
+  (delta, _, dist, _), _ = jax.lax.scan(round_, carry, jnp.arange(config.rounds))
   return PixelResult(hashing.quantize(parent_f + delta), dist)

@@ -64,6 +64,10 @@ class ProjectionConfig:
     step_size: the Jacobi step's damping omega (0 < omega <= 1).
     stroke_weight: extra cost of changing a pixel, per unit of the start
       image's intensity (0: plain RMS).
+    min_stages: run at least this many stages even when the start already
+      matches (pushes bits that are right by less than the margin past it:
+      for a judge whose input the grey image only approximates, such as
+      PDQ's float luminance of a colour fake).
   """
   hash: hashes.HashSpec = hashes.get('ahash')
   slack_bits: int = 0
@@ -73,12 +77,13 @@ class ProjectionConfig:
   steps: int = 3
   step_size: float = 0.8
   stroke_weight: float = 2.0
+  min_stages: int = 0
 
   def __post_init__(self):
     if not isinstance(self.hash, hashes.HashSpec):
       object.__setattr__(self, 'hash', hashes.get(self.hash))
     errors = checks.config_errors(
-        self, prefix='projection ', nonnegative=('margin', 'stroke_weight'),
+        self, prefix='projection ', nonnegative=('margin', 'stroke_weight', 'min_stages'),
         integers_at_least_1=('stages', 'steps'), slack_bits_below=self.hash.n_bits)
     if not (math.isfinite(self.growth) and self.growth >= 1):
       errors.append(f'projection growth must be a finite number >= 1, got {self.growth}')
@@ -169,7 +174,7 @@ def project(start: jnp.ndarray, target_bits: jnp.ndarray,
 
   def unfinished(carry):
     _, dist, k = carry
-    return (dist > config.slack_bits) & (k < config.stages)
+    return ((dist > config.slack_bits) | (k < config.min_stages)) & (k < config.stages)
 
   # Under vmap the loop runs while any pair of the batch is unfinished; the
   # finished ones are held as they were (the batching rule selects them).

@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from icdjax import data
 
@@ -30,6 +31,13 @@ def bad(tmp_path_factory):
   data.write_idx(d / 'mismatch' / 't10k-labels-idx1-ubyte', labels[:8])
   (d / 'latin.csv').write_bytes(b'original_index,parent_index\n0,\xff\n')
   (d / 'a_file').write_text('x')
+  (d / 'imgs').mkdir()
+  for name, value in (('a.png', 0), ('b.png', 200)):
+    Image.fromarray(np.full((16, 16), value, np.uint8)).save(d / 'imgs' / name)
+  (d / 'imgs' / 'pairs.csv').write_text('a.png,b.png\nb.png,c.png\n')
+  (d / 'broken').mkdir()
+  shutil.copy(d / 'imgs' / 'a.png', d / 'broken' / 'a.png')
+  (d / 'broken' / 'b.png').write_bytes(b'\x89PNG truncated')
   (d / 'full').mkdir()
   (d / 'full' / 'fake.png').write_text('an earlier run')
   return d
@@ -57,6 +65,14 @@ def _cases(d):
       ('missing weights', ['run', '--attack=amortized', '--hash=dhash', w('c11')],
        r'no amortized weights for hash dhash.*train_amortized', 'c11'),
       ('stray argument', ['run', 'oops', w('c12')], r'unexpected arguments: oops', 'c12'),
+      ('unknown transformation', ['attack_images', f'--folder={d}/imgs', '--survive=png:3',
+                                  w('c13')], r"unknown transformation 'png:3'", 'c13'),
+      ('option the attack lacks', ['attack_photos', '--attack=projection', '--survive=jpeg:90',
+                                   w('c14')], r"attack projection does not take 'survive'", 'c14'),
+      ('missing image in a CSV', ['attack_images', f'--pairs_csv={d}/imgs/pairs.csv', w('c15')],
+       r'pairs.csv line 2: image not found: .*c.png', 'c15'),
+      ('corrupt image in a folder', ['attack_images', f'--folder={d}/broken', w('c16')],
+       r'b.png is not a readable image', 'c16'),
   ]
 
 

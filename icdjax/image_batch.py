@@ -1,0 +1,168 @@
+"""Many image pairs as one resumable run: a folder, a CSV of path pairs, or the bundled photos.
+
+Each pair is one chunk of a :class:`icdjax.chunks.ChunkStore` (the same
+spec, lock and resume rules as ``experiments.batch``): its folder
+``pairs/NNNNN/`` gets ``fake.png``, ``compare.png`` and ``report.json``, and
+then the chunk file that marks it done, holding the pair's numbers. A run
+stopped at any moment loses at most the pair in flight; ``--resume`` skips
+the finished pairs and refuses other settings (hash, attack, survive, the
+pair list). At the end ``summary.json`` gathers the rates: distance 0 and
+within the match threshold by the reference library on the saved files,
+the same after each real transformation, the median PSNR and seconds.
+
+A pair list is ``[(original_name, parent_name)]`` with a ``load(name)``
+that gives uint8 RGB: file paths (:func:`from_folder`, :func:`from_csv`) or
+bundled photo names (:func:`photo_pairs`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import json
+import pathlib
+from typing import Callable
+
+import numpy as np
+
+from icdjax import attacks
+from icdjax import checks
+from icdjax import chunks
+from icdjax import image_attack
+from icdjax import progress as progress_lib
+
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
+
+
+def from_folder(folder) -> list[tuple[str, str]]:
+  """Every ordered pair of the image files in ``folder`` (sorted by name)."""
+  folder = pathlib.Path(folder)
+  if not folder.is_dir():
+    raise checks.InputError(f'image folder not found: {folder}')
+  files = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+  if len(files) < 2:
+    raise checks.InputError(f'{folder} holds {len(files)} image file(s) '
+                            f'({"/".join(IMAGE_SUFFIXES)}); a batch needs at least 2')
+  _check_readable(files)
+  return list(itertools.permutations(files, 2))
+
+
+def from_csv(path) -> list[tuple[str, str]]:
+  """Rows ``original,parent`` of image paths (relative to the CSV's folder); a
+  first row ``original,parent`` is a header."""
+  path = pathlib.Path(path)
+  try:
+    text = path.read_text()
+  except FileNotFoundError:
+    raise checks.InputError(f'pairs CSV not found: {path}') from None
+  except (OSError, UnicodeDecodeError) as e:
+    raise checks.InputError(f'pairs CSV {path} is unreadable: {e}') from None
+  pairs = []
+  for line, row in enumerate(csv.reader(text.splitlines()), 1):
+    if not row or (line == 1 and [c.strip().lower() for c in row] == ['original', 'parent']):
+      continue
+    if len(row) != 2:
+      raise checks.InputError(f'{path} line {line}: expected 2 columns (original,parent), '
+                              f'got {len(row)}')
+    o, p = (str((path.parent / c.strip()).resolve()) for c in row)
+    for c in (o, p):
+      if not pathlib.Path(c).is_file():
+        raise checks.InputError(f'{path} line {line}: image not found: {c}')
+    pairs.append((o, p))
+  if not pairs:
+    raise checks.InputError(f'{path} lists no pairs')
+  _check_readable(sorted({c for pair in pairs for c in pair}))
+  return pairs
+
+
+def _check_readable(paths) -> None:
+  """Every file opens as an image (checked before a run starts, not mid-run)."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  for path in paths:
+    try:
+      with Image.open(path) as im:
+        im.verify()
+    except Exception as e:  # pylint: disable=broad-except  # Pillow raises many kinds
+      raise checks.InputError(f'{path} is not a readable image: {e}') from None
+
+
+def photo_pairs() -> list[tuple[str, str]]:
+  """Every ordered pair of the bundled photos."""
+  from icdjax import photos  # pylint: disable=g-import-not-at-top
+  return list(itertools.permutations(photos.PHOTOS, 2))
+
+
+def _digest(pairs) -> str:
+  return hashlib.sha1(json.dumps(pairs).encode()).hexdigest()
+
+
+def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
+        attack: attacks.Attack, workdir, *, resume: bool = False, figures: bool = True,
+        progress: bool = True, log=print, **context) -> dict:
+  """Attacks every pair, judging each saved fake; returns the summary (also
+  written to ``workdir/summary.json``). ``context`` (JSON-able) joins the spec."""
+  spec = {'attack': attack.describe(), 'pairs': len(pairs), 'pairs_sha1': _digest(pairs),
+          **context}
+  store = chunks.ChunkStore(workdir, spec, resume=resume, n_items=len(pairs), chunk_size=1,
+                            log=log)
+  try:
+    done = store.done(range(len(pairs)))
+    bar = progress_lib.Progress(len(pairs), len(done), unit='pairs') if progress else None
+    cache: dict[str, np.ndarray] = {}
+    for i, (o, p) in enumerate(pairs):
+      if i in done:
+        continue
+      for name in (o, p):
+        if name not in cache:
+          cache[name] = load(name)
+      report = image_attack.run_and_report(
+          cache[o], cache[p], attack, store.workdir / 'pairs' / f'{i:05d}',
+          original_name=pathlib.Path(o).name, parent_name=pathlib.Path(p).name,
+          figure=figures)
+      store.save(i, report=np.array([json.dumps(report)]))
+      if bar:
+        bar.update(1)
+    if bar:
+      bar.close()
+    reports = [json.loads(str(r)) for r in store.merge()['report']]
+  finally:
+    store.close()
+  summary = summarise(reports, attack)
+  chunks.write_text_atomic(store.workdir / 'summary.json', json.dumps(summary, indent=2))
+  return summary
+
+
+def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
+  """Rates over the pairs' reports: by the judge (the reference library where
+  the hash has one) on the saved file and after each real transformation."""
+  spec = attack.hash
+  threshold = spec.match_threshold
+  judged = np.array([r['reference_hamming_distance'] if r['reference_hamming_distance']
+                     is not None else r['hamming_distance'] for r in reports])
+  after = {}
+  for name in reports[0]['after']:
+    d = np.array([r['after'][name] for r in reports])
+    after[name] = {'distance_0': float(np.mean(d == 0)),
+                   f'distance_le_{threshold}': float(np.mean(d <= threshold)),
+                   'median_distance': float(np.median(d))}
+  out = {'hash': spec.name, 'attack': attack.name, 'survive': reports[0]['survive'],
+         'pairs': len(reports), 'judge': spec.reference_name or 'ours',
+         'match_threshold': threshold,
+         'distance_0': float(np.mean(judged == 0)),
+         f'distance_le_{threshold}': float(np.mean(judged <= threshold)),
+         'ours_equals_judge': int(sum(r['hamming_distance'] == j
+                                      for r, j in zip(reports, judged))),
+         'after': after,
+         'median_psnr_db': float(np.median([r['psnr_db'] for r in reports])),
+         'median_ssim': float(np.median([r['ssim'] for r in reports])),
+         'median_seconds': float(np.median([r['seconds'] for r in reports[1:] or reports]))}
+  if 'psnr_bound_db' in reports[0]:
+    bound = np.array([r['psnr_bound_db'] for r in reports])
+    out['median_psnr_bound_db'] = float(np.median(bound))
+    out['median_psnr_below_bound_db'] = float(np.median(
+        bound - np.array([r['psnr_db'] for r in reports])))
+  if 'pdq_quality' in reports[0]:
+    quality = np.array([r['pdq_quality']['fake'] for r in reports])
+    out['fake_quality_ge_50'] = float(np.mean(quality >= 50))
+  return out
