@@ -44,11 +44,17 @@ class Centre:
 class LinearForm(NamedTuple):
   """The hash as linear features of the flattened float image, up to its bit rule.
 
+  Separable: ``features = mix @ (rows @ image @ cols.T).ravel()``, so an image
+  of any size costs ``rows`` ``[a, H]`` and ``cols`` ``[b, W]``, and the dense
+  ``[n_bits, H*W]`` :attr:`matrix` is built only when asked for.
+
   Attributes:
-    matrix: float64 ``[n_bits, H*W]``: features ``matrix @ image.ravel()``,
-      in the units of the image (the float resize, without Pillow's clipping
-      and fixed-point rounding).
     centre: a :class:`Centre` value.
+    rows: float64 ``[a, H]``, the vertical operator (resize, DCT, ...).
+    cols: float64 ``[b, W]``, the horizontal one.
+    mix: float64 ``[n_bits, a*b]``, or None for the identity (``a*b == n_bits``).
+      Features are in the units of the image (the float resize, without
+      Pillow's clipping and fixed-point rounding).
     floor_rows: float64 ``[n_bits, m, H*W]`` or None: for a median rule whose
       features can tie at the floor (wHash's black blocks), the ``m`` resized
       pixels under each bit's feature. When a target has fewer than half its
@@ -56,9 +62,29 @@ class LinearForm(NamedTuple):
       image with that hash must sit exactly at the floor: every one of their
       resized pixels black.
   """
-  matrix: np.ndarray
   centre: str
+  rows: np.ndarray
+  cols: np.ndarray
+  mix: np.ndarray | None = None
   floor_rows: np.ndarray | None = None
+
+  @property
+  def matrix(self) -> np.ndarray:
+    """float64 ``[n_bits, H*W]``, dense (``H*W*n_bits`` entries: small images only)."""
+    kron = np.kron(self.rows, self.cols)
+    return kron if self.mix is None else self.mix @ kron
+
+  def apply(self, image: np.ndarray) -> np.ndarray:
+    """Features of float ``[H, W]`` (numpy or jax: ``[..., H, W]`` broadcasts)."""
+    inner = self.rows @ image @ self.cols.T
+    flat = inner.reshape(*inner.shape[:-2], -1)
+    return flat if self.mix is None else flat @ self.mix.T
+
+  def transpose(self, v):
+    """``matrix.T @ v`` as an image ``[..., H, W]``, for features ``v [..., n_bits]``."""
+    inner = v if self.mix is None else v @ self.mix
+    inner = inner.reshape(*inner.shape[:-1], self.rows.shape[0], self.cols.shape[0])
+    return self.rows.T @ inner @ self.cols
 
 
 class HashSpec:
@@ -177,19 +203,20 @@ def _centre_rows(matrix: np.ndarray) -> np.ndarray:
 # The four public hashes, bit-exact with imagehash, 8x8 (64 bits).
 
 def _ahash_linear(h: int, w: int) -> LinearForm:
-  return LinearForm(resampling.resize_matrix(h, w, 8, 8), Centre.MEAN)
+  return LinearForm(Centre.MEAN, resampling.resize_axis(h, 8), resampling.resize_axis(w, 8))
 
 
 def _dhash_linear(h: int, w: int) -> LinearForm:
-  s = resampling.resize_matrix(h, w, 8, 9).reshape(8, 9, h * w)
-  return LinearForm((s[:, 1:] - s[:, :-1]).reshape(64, h * w), Centre.NONE)
+  diff = np.eye(9)[1:] - np.eye(9)[:-1]  # [8, 9]: right neighbour minus left
+  return LinearForm(Centre.NONE, resampling.resize_axis(h, 8),
+                    diff @ resampling.resize_axis(w, 9))
 
 
 def _phash_linear(h: int, w: int) -> LinearForm:
   n = 32
   c = hashing.dct_matrix(n, 8)
-  rows, cols = (c @ resampling.resize_axis(m, n) for m in (h, w))  # separable: [8, h], [8, w]
-  return LinearForm(np.kron(rows, cols) / (2.0 * n), Centre.MEDIAN)
+  rows, cols = (c @ resampling.resize_axis(m, n) for m in (h, w))  # [8, h], [8, w]
+  return LinearForm(Centre.MEDIAN, rows / (2.0 * n), cols)
 
 
 _FLOOR_ROWS_LIMIT = 10_000_000  # entries; wHash's ties matter on small dark images
@@ -199,12 +226,12 @@ def _whash_linear(h: int, w: int) -> LinearForm:
   scale = hashing.whash_scale(h, w)
   f = scale // 8
   rh, rw = (resampling.resize_axis(m, scale) for m in (h, w))
-  matrix = np.kron(rh.reshape(8, f, h).mean(1), rw.reshape(8, f, w).mean(1))
   floor = None
   if 64 * f * f * h * w <= _FLOOR_ROWS_LIMIT:
     s = np.kron(rh, rw).reshape(8, f, 8, f, h * w)
     floor = s.transpose(0, 2, 1, 3, 4).reshape(64, f * f, h * w)
-  return LinearForm(matrix, Centre.MEDIAN, floor)
+  return LinearForm(Centre.MEDIAN, rh.reshape(8, f, h).mean(1), rw.reshape(8, f, w).mean(1),
+                    floor_rows=floor)
 
 
 def _whash_traced(grey, *, fast: bool = False):
@@ -243,7 +270,8 @@ register('whash', lambda: HashSpec(
 register('pdq', lambda: HashSpec(
     name='pdq', n_bits=pdq.N_BITS, bits=pdq.pdq_hash, traced=pdq.pdq_traced,
     progress=pdq.pdq_traced, logits=pdq.logits,
-    linear_form=lambda h, w: LinearForm(pdq.linear_matrix(h, w), Centre.MEDIAN),
+    linear_form=lambda h, w: LinearForm(Centre.MEDIAN, pdq.axis_operators(h)[1],
+                                        pdq.axis_operators(w)[1]),
     reference=pdq.reference, reference_name='pdqhash.compute', match_threshold=31,
     rounding_levels=0.0))
 
@@ -262,8 +290,10 @@ def _keyed(match: re.Match) -> HashSpec:
     return hashing.keyed_hash_traced(grey, matrix, size, False)
 
   def linear(h: int, w: int) -> LinearForm:
-    s = resampling.resize_matrix(h, w, size, size)
-    return LinearForm(matrix @ _centre_rows(s) / size, Centre.NONE)
+    n = size * size  # the keyed features use the resized image minus its mean
+    mix = matrix @ (np.eye(n) - 1.0 / n) / size
+    return LinearForm(Centre.NONE, resampling.resize_axis(h, size),
+                      resampling.resize_axis(w, size), mix)
 
   return HashSpec(
       name=name, n_bits=n_bits,

@@ -72,6 +72,12 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
   while the colour fake misses, run projection steps from its own grey.
   """
   spec = attack.hash
+  h, w = parent.shape[:2]
+  # The projection steps hold the hash's features as a dense [n_bits, H*W]
+  # operator (float64 while built, float32 on the device, and its square).
+  checks.check_memory(16 * spec.n_bits * h * w, f'attacking a {h}x{w} parent with {spec.name}',
+                      f'scale the parent down (to a longer side of '
+                      f'{_longest_that_fits(spec.n_bits, h, w)} px, say) and attack that')
   target = np.asarray(spec.bits(original))
   original_grey = jnp.asarray(grey(original))
   start = time.perf_counter()
@@ -87,7 +93,19 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
           'seconds': time.perf_counter() - start}
 
 
+def _longest_that_fits(n_bits: int, h: int, w: int) -> int:
+  available = checks.available_memory_bytes() or 0
+  scale = min(1.0, (available / 2 / (16 * n_bits * h * w)) ** 0.5)
+  return max(8, int(max(h, w) * scale))
+
+
 _JITTED: dict = {}
+
+
+def clear_compiled() -> None:
+  """Drops the compiled attacks (each holds its image size's operators)."""
+  _JITTED.clear()
+  jax.clear_caches()
 
 
 def _jitted(attack: attacks.Attack, polish_round: int = 0):

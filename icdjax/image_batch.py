@@ -109,15 +109,18 @@ def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
   try:
     done = store.done(range(len(pairs)))
     bar = progress_lib.Progress(len(pairs), len(done), unit='pairs') if progress else None
-    cache: dict[str, np.ndarray] = {}
-    for i, (o, p) in enumerate(pairs):
-      if i in done:
-        continue
-      for name in (o, p):
-        if name not in cache:
-          cache[name] = load(name)
+    # Grouped by parent: one image size at a time, so each size is compiled
+    # once and its compiled code (which holds the hash's operators for that
+    # size) is dropped before the next.
+    todo = sorted(set(range(len(pairs))) - done, key=lambda i: (pairs[i][1], i))
+    parent_name, parent = None, None
+    for i in todo:
+      o, p = pairs[i]
+      if p != parent_name:
+        image_attack.clear_compiled()
+        parent_name, parent = p, load(p)
       report = image_attack.run_and_report(
-          cache[o], cache[p], attack, store.workdir / 'pairs' / f'{i:05d}',
+          load(o), parent, attack, store.workdir / 'pairs' / f'{i:05d}',
           original_name=pathlib.Path(o).name, parent_name=pathlib.Path(p).name,
           figure=figures)
       store.save(i, report=np.array([json.dumps(report)]))

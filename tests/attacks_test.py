@@ -10,7 +10,7 @@ from icdjax import hashes
 
 
 def test_registry_names_and_errors():
-  assert set(attacks.names()) == {'model1', 'model2', 'projection', 'pixel', 'amortized'}
+  assert set(attacks.names()) == {'model1', 'model2', 'projection', 'pixel', 'robust', 'amortized'}
   for bad in ('gan', 'pixel+', 'pixel+shine', '+polish'):
     with pytest.raises(icdjax.InputError, match='unknown attack'):
       attacks.get(bad)

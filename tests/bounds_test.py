@@ -52,16 +52,27 @@ def test_own_hash_costs_nothing_and_more_slack_costs_less(pair):
   assert 0 < loose.least_sq < tight.least_sq
 
 
-def test_any_feasible_dual_point_is_a_lower_bound(pair, rng):
+@pytest.mark.parametrize('box', [(0.0, 255.0), None])
+def test_any_feasible_dual_point_is_a_lower_bound(pair, rng, box):
   """Weak duality, the certificate: random feasible multipliers never exceed the optimum."""
   original, parent = pair
   spec = hashes.get('ahash')
   grey = parent.astype(float) @ bounds.LUMA
   form, target = spec.linear_form(*grey.shape), np.asarray(spec.bits(original))
-  best = bounds.least_change(form, grey, target)
-  a = form.matrix
-  g, h, _ = bounds._constraints(form, a @ grey.ravel(), target, np.zeros(64))
-  m = g @ a @ a.T @ g.T
+  best = bounds.least_change(form, grey, target, box=box)
+  g, h, _ = bounds._constraints(form, form.apply(grey), target, np.zeros(64))
+  lo, hi = (-np.inf, np.inf) if box is None else (box[0] - grey, box[1] - grey)
   for _ in range(20):
-    lam = rng.exponential(1e-4, 64)
-    assert 2 * (-0.5 * lam @ m @ lam + lam @ h) <= best.least_sq * (1 + 1e-9)
+    lam = rng.exponential(1e-3, 64)
+    dx = np.clip(form.transpose(g.T @ lam), lo, hi)  # the Lagrangian's minimiser
+    value = 0.5 * np.sum(dx * dx) - lam @ (g @ form.apply(dx)) + lam @ h
+    assert 2 * value <= best.least_sq * (1 + 1e-9)
+
+
+def test_the_box_only_raises_the_least_change():
+  original, parent = photos.load('camera', 40), photos.load('coins', 40)
+  spec = hashes.get('ahash')
+  boxed, free = (bounds.max_psnr(spec, original, parent, box=b) for b in ((0.0, 255.0), None))
+  assert boxed.least_sq >= free.least_sq * (1 - 1e-6)
+  grey = parent.astype(float) @ bounds.LUMA + boxed.primal_dx.reshape(parent.shape[:2])
+  assert grey.min() >= -1e-9 and grey.max() <= 255 + 1e-9  # its primal point stays in the box
