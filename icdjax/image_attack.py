@@ -73,11 +73,9 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
   """
   spec = attack.hash
   h, w = parent.shape[:2]
-  # The projection steps hold the hash's features as a dense [n_bits, H*W]
-  # operator (float64 while built, float32 on the device, and its square).
-  checks.check_memory(16 * spec.n_bits * h * w, f'attacking a {h}x{w} parent with {spec.name}',
-                      f'scale the parent down (to a longer side of '
-                      f'{_longest_that_fits(spec.n_bits, h, w)} px, say) and attack that')
+  checks.check_memory(projection.working_bytes(spec.n_bits, h, w),
+                      f'attacking a {h}x{w} parent with {spec.name}',
+                      'scale the parent down and attack that')
   target = np.asarray(spec.bits(original))
   original_grey = jnp.asarray(grey(original))
   start = time.perf_counter()
@@ -91,12 +89,6 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
       break
   return {'fake': fake, 'hamming_distance': distance, 'rounds': used,
           'seconds': time.perf_counter() - start}
-
-
-def _longest_that_fits(n_bits: int, h: int, w: int) -> int:
-  available = checks.available_memory_bytes() or 0
-  scale = min(1.0, (available / 2 / (16 * n_bits * h * w)) ** 0.5)
-  return max(8, int(max(h, w) * scale))
 
 
 _JITTED: dict = {}
@@ -126,6 +118,7 @@ def _jitted(attack: attacks.Attack, polish_round: int = 0):
   return _JITTED[key]
 
 
+BOUND_PIXELS = 1 << 20  # the bound's ascent takes seconds per megapixel; larger parents skip it
 REPORTED = 'jpeg:90,jpeg:75,scale:0.5'  # always reported, beside those the attack survives
 
 
@@ -187,7 +180,7 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
       'ssim': round(float(judge.ssim(grey(saved)[None], grey(parent)[None])[0]), 4),
       'versions': report.versions(),
   }
-  if bound:
+  if bound and parent.shape[0] * parent.shape[1] <= BOUND_PIXELS:
     summary['psnr_bound_db'] = round(bounds.max_psnr(spec, original, parent).max_psnr_db, 2)
   if spec.n_bits == pdq.N_BITS:
     summary['pdq_quality'] = {'original': int(pdq.pdq_quality(original)),

@@ -160,11 +160,13 @@ def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
          'median_psnr_db': float(np.median([r['psnr_db'] for r in reports])),
          'median_ssim': float(np.median([r['ssim'] for r in reports])),
          'median_seconds': float(np.median([r['seconds'] for r in reports[1:] or reports]))}
-  if 'psnr_bound_db' in reports[0]:
-    bound = np.array([r['psnr_bound_db'] for r in reports])
+  bounded = [r for r in reports if 'psnr_bound_db' in r]
+  if bounded:
+    bound = np.array([r['psnr_bound_db'] for r in bounded])
+    out['pairs_with_bound'] = len(bounded)
     out['median_psnr_bound_db'] = float(np.median(bound))
     out['median_psnr_below_bound_db'] = float(np.median(
-        bound - np.array([r['psnr_db'] for r in reports])))
+        bound - np.array([r['psnr_db'] for r in bounded])))
   if 'pdq_quality' in reports[0]:
     quality = np.array([r['pdq_quality']['fake'] for r in reports])
     out['fake_quality_ge_50'] = float(np.mean(quality >= 50))

@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from icdjax import checks
 from icdjax import hashes
@@ -99,18 +100,74 @@ class ProjectionResult(NamedTuple):
   stages: jnp.ndarray            # int32, stages this pair ran
 
 
-def _logits_fn(form: hashes.LinearForm):
-  """``x [P] -> logits [n]`` and the Jacobian used for the steps ``[n, P]``."""
-  b = jnp.asarray(form.matrix, jnp.float32)
-  if form.centre == hashes.Centre.MEAN:
-    j = jnp.asarray(form.matrix - form.matrix.mean(axis=0, keepdims=True), jnp.float32)
-    return (lambda x: j @ x), j
-  if form.centre == hashes.Centre.MEDIAN:
-    def median_logits(x):
-      f = b @ x
-      return f - jnp.median(f)
-    return median_logits, b
-  return (lambda x: b @ x), b
+DENSE_LIMIT = 4_000_000  # entries of [n_bits, H*W]; above it the steps go axis by axis
+
+
+class _Operator(NamedTuple):
+  logits: Callable   # x [P] -> the bit logits [n]
+  jac_t: Callable    # v [n] -> J^T v [P], J the Jacobian used for the steps
+  diag: Callable     # w_inv [P] -> diag(J W^-1 J^T) [n]
+
+
+def working_bytes(n_bits: int, h: int, w: int) -> int:
+  """About what the projection of one ``h x w`` image holds in memory."""
+  return 16 * n_bits * h * w if n_bits * h * w <= DENSE_LIMIT else 64 * h * w
+
+
+def _operator(form: hashes.LinearForm, h: int, w: int) -> _Operator:
+  """The logits, ``J^T v`` and the Jacobi diagonal: as one dense ``[n, P]``
+  matrix for small images (the digits), axis by axis beyond ``DENSE_LIMIT``."""
+  centre = _centre(form)
+  n = form.mix.shape[0] if form.mix is not None else form.rows.shape[0] * form.cols.shape[0]
+  if n * h * w <= DENSE_LIMIT:
+    b = form.matrix
+    j = jnp.asarray(b if centre is None else centre @ b, jnp.float32)
+    return _Operator(_with_median(form, lambda x: j @ x), lambda v: j.T @ v,
+                     lambda w_inv: jnp.square(j) @ w_inv)
+  rows, cols = (jnp.asarray(a, jnp.float32) for a in (form.rows, form.cols))
+  mix = form.mix if centre is None else centre @ (np.eye(n) if form.mix is None else form.mix)
+  mix = None if mix is None else jnp.asarray(mix, jnp.float32)
+  hp = jax.lax.Precision.HIGHEST
+
+  def apply(x):
+    inner = jnp.matmul(jnp.matmul(rows, x.reshape(h, w), precision=hp), cols.T,
+                       precision=hp).reshape(-1)
+    return inner if mix is None else jnp.matmul(mix, inner, precision=hp)
+
+  def jac_t(v):
+    inner = (v if mix is None else jnp.matmul(mix.T, v, precision=hp))
+    inner = inner.reshape(rows.shape[0], cols.shape[0])
+    return jnp.matmul(jnp.matmul(rows.T, inner, precision=hp), cols, precision=hp).reshape(-1)
+
+  def diag(w_inv):
+    weights = w_inv.reshape(h, w)
+    if mix is None:
+      return (jnp.square(rows) @ weights @ jnp.square(cols).T).reshape(-1)
+    # diag(M G M^T), G = the kron rows' Gram matrix under the weights.
+    t = jnp.einsum('ah,Ah,hw->aAw', rows, rows, weights, precision=hp)
+    g = jnp.einsum('aAw,bw,Bw->abAB', t, cols, cols, precision=hp)
+    g = g.reshape(mix.shape[1], mix.shape[1])
+    return jnp.einsum('ik,kl,il->i', mix, g, mix, precision=hp)
+
+  return _Operator(_with_median(form, apply), jac_t, diag)
+
+
+def _centre(form: hashes.LinearForm) -> np.ndarray | None:
+  """The mean rule's centring ``I - 1/n`` (a linear part of the logits), else None."""
+  if form.centre != hashes.Centre.MEAN:
+    return None
+  n = form.mix.shape[0] if form.mix is not None else form.rows.shape[0] * form.cols.shape[0]
+  return np.eye(n) - 1.0 / n
+
+
+def _with_median(form: hashes.LinearForm, features: Callable) -> Callable:
+  """The median rule's logits are the features minus their median (held in J)."""
+  if form.centre != hashes.Centre.MEDIAN:
+    return features
+  def logits(x):
+    f = features(x)
+    return f - jnp.median(f)
+  return logits
 
 
 class _Floor(NamedTuple):
@@ -144,11 +201,11 @@ def project(start: jnp.ndarray, target_bits: jnp.ndarray,
   spec = config.hash
   h, w = start.shape[-2], start.shape[-1]
   form = spec.linear_form(h, w)
-  logits, jac = _logits_fn(form)
+  op = _operator(form, h, w)
   signs = 2.0 * target_bits.astype(jnp.float32) - 1.0
   x0 = start.astype(jnp.float32).reshape(-1)
   w_inv = 1.0 / (1.0 + config.stroke_weight * x0 / 255.0)
-  diag = jnp.square(jac) @ w_inv  # diag(J W^-1 J^T); not an einsum (vmap would build [B, n, P])
+  diag = op.diag(w_inv)  # diag(J W^-1 J^T); not an einsum (vmap would build [B, n, P])
   scale = config.step_size / jnp.maximum(diag, 1e-12)
   floor = _floor(form, target_bits, w_inv, config.step_size)
 
@@ -157,9 +214,9 @@ def project(start: jnp.ndarray, target_bits: jnp.ndarray,
     return jnp.sum(spec.traced(fake) != target_bits, dtype=jnp.int32)
 
   def step(x, margin):
-    l = logits(x)
+    l = op.logits(x)
     delta = jnp.where(signs * l < margin, signs * margin - l, 0.0)
-    dx = jac.T @ (delta * scale * floor.bit_active)
+    dx = op.jac_t(delta * scale * floor.bit_active)
     if floor.rows is not None:  # zero bits tied at the floor: their resized pixels to black
       r = floor.rows @ x
       dr = jnp.where(floor.active & (r > -margin), -margin - r, 0.0)

@@ -75,3 +75,19 @@ def test_whash_floor_rows_are_the_resized_pixels_of_each_block():
   assert form.floor_rows.shape == (64, 4, 28 * 28)
   np.testing.assert_allclose(form.floor_rows.mean(axis=1), form.matrix, atol=1e-12)
   assert hashes.get('ahash').linear_form(28, 28).floor_rows is None
+
+
+@pytest.mark.parametrize('name', ['ahash', 'dhash', 'phash', 'whash', 'pdq', 'keyed8:7'])
+def test_axis_by_axis_steps_equal_the_dense_ones(name, monkeypatch):
+  """Large images take the separable path; on a small one both paths give the same fake."""
+  from icdjax import photos  # pylint: disable=g-import-not-at-top
+  pytest.importorskip('skimage')
+  grey = lambda im: jnp.asarray(im @ np.array([0.299, 0.587, 0.114]), jnp.float32).round()
+  original, parent = (grey(photos.load(n, 40)).astype(jnp.uint8) for n in ('astronaut', 'coffee'))
+  spec = hashes.get(name)
+  config = projection.ProjectionConfig(hash=spec, stroke_weight=1.0)
+  dense = projection.project(parent, spec.traced(original), config)
+  monkeypatch.setattr(projection, 'DENSE_LIMIT', 0)
+  split = projection.project(parent, spec.traced(original), config)
+  assert int(dense.hamming_distance) == int(split.hamming_distance) == 0
+  assert np.abs(np.asarray(dense.fake, int) - np.asarray(split.fake, int)).max() <= 1
