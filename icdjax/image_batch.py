@@ -133,7 +133,24 @@ def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
     store.close()
   summary = summarise(reports, attack)
   chunks.write_text_atomic(store.workdir / 'summary.json', json.dumps(summary, indent=2))
+  bounded = [r for r in reports if 'psnr_bound_db' in r]
+  if figures and bounded:
+    from icdjax import plotting  # pylint: disable=g-import-not-at-top
+    plotting.psnr_against_bound(
+        store.workdir / 'psnr.png',
+        {f'{attack.name}, {attack.hash.name}': ([r['psnr_bound_db'] for r in bounded],
+                                                [r['psnr_db'] for r in bounded])},
+        f'{len(bounded)} pairs')
   return summary
+
+
+def load_reports(workdir) -> list[dict]:
+  """The per-pair reports of a finished run in ``workdir``."""
+  workdir = pathlib.Path(workdir)
+  paths = sorted((workdir / 'pairs').glob('*/report.json'))
+  if not paths:
+    raise checks.InputError(f'{workdir} holds no finished pairs (pairs/*/report.json)')
+  return [json.loads(p.read_text()) for p in paths]
 
 
 def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
@@ -167,6 +184,7 @@ def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
     out['median_psnr_bound_db'] = float(np.median(bound))
     out['median_psnr_below_bound_db'] = float(np.median(
         bound - np.array([r['psnr_db'] for r in bounded])))
+    out['bound_at_least'] = {f'{db} dB': float(np.mean(bound >= db)) for db in (30, 35)}
   if 'pdq_quality' in reports[0]:
     quality = np.array([r['pdq_quality']['fake'] for r in reports])
     out['fake_quality_ge_50'] = float(np.mean(quality >= 50))

@@ -238,3 +238,24 @@ def frontier(path, rows, title=None):
   ax.set_title(title or 'speed against looks', fontsize=9)
   fig.tight_layout()
   _save(fig, path, dpi=120)
+
+
+def psnr_against_bound(path, series: dict, title=None):
+  """Each pair's PSNR against the highest any fake of it can reach (its
+  certified bound), one colour per run: ``series[label] = (bound, achieved)``."""
+  fig, ax = plt.subplots(figsize=(5.5, 5))
+  low, high = np.inf, -np.inf
+  for label, (bound, achieved) in series.items():
+    bound, achieved = np.asarray(bound, float), np.asarray(achieved, float)
+    ax.scatter(bound, achieved, s=12, alpha=0.7,
+               label=f'{label}: median {np.median(achieved):.1f} of {np.median(bound):.1f} dB')
+    low, high = min(low, achieved.min(), bound.min()), max(high, bound.max())
+  ax.plot([low, high], [low, high], 'k--', lw=1, label='the bound: no fake lies above')
+  for db in (30, 35):
+    ax.axvline(db, color='grey', lw=0.6, ls=':')
+  ax.set_xlabel('highest PSNR any fake of the pair can have (dB, certified)')
+  ax.set_ylabel('PSNR of the fake (dB, saved PNG)')
+  ax.legend(fontsize=7, loc='upper left')
+  if title:
+    ax.set_title(title, fontsize=10)
+  _save(fig, path, dpi=110)

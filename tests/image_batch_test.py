@@ -42,7 +42,10 @@ def test_folder_batch_judges_every_pair_and_resumes_without_recomputing(folder, 
   before = {i: (tmp_path / 'w' / 'chunks' / f'chunk-{i:05d}.npz').stat().st_mtime_ns
             for i in (0, 1, 2, 4, 5)}
   again = image_batch.run(pairs, image_attack.load_image, attack, tmp_path / 'w', resume=True,
-                          figures=False, progress=False)
+                          figures=True, progress=False)
+  assert (tmp_path / 'w' / 'psnr.png').is_file()
+  assert (tmp_path / 'w' / 'pairs' / '00003' / 'compare.png').is_file()  # the redone pair
+  assert len(image_batch.load_reports(tmp_path / 'w')) == 6
   same = lambda s: {k: v for k, v in s.items() if k != 'median_seconds'}  # pair 3 was re-timed
   assert same(again) == same(summary)
   assert all((tmp_path / 'w' / 'chunks' / f'chunk-{i:05d}.npz').stat().st_mtime_ns == t
