@@ -272,7 +272,7 @@ register('pdq', lambda: HashSpec(
     progress=pdq.pdq_traced, logits=pdq.logits,
     linear_form=lambda h, w: LinearForm(Centre.MEDIAN, pdq.axis_operators(h)[1],
                                         pdq.axis_operators(w)[1]),
-    reference=pdq.reference, reference_name='pdqhash.compute', match_threshold=31,
+    reference=pdq.reference, reference_name='pdqhash.compute', match_threshold=pdq.MATCH_THRESHOLD,
     rounding_levels=0.0))
 
 
