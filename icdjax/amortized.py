@@ -163,7 +163,7 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   del key
   spec = config.hash
   params = load(config.path, spec)
-  target = spec.traced(jnp.asarray(original))
+  target = spec.target(original)
   fake = hashing.quantize(fake_float(params, jnp.asarray(parent, jnp.float32) / 255.0,
                                      target, spec))
   return AmortizedResult(fake, jnp.sum(spec.traced(fake) != target, dtype=jnp.int32))

@@ -81,7 +81,7 @@ class Attack:
   def finish(self, fake, original) -> AttackOutput:
     """The ``--polish`` step alone: projection steps from ``fake`` onto the
     original's hash (vmap it to polish stored fakes)."""
-    target = self.hash.traced(jnp.asarray(original))
+    target = self.hash.target(original)
     config = projection.ProjectionConfig(hash=self.hash, slack_bits=self.config.slack_bits)
     return AttackOutput(*projection.project(fake, target, config)[:2])
 

@@ -250,7 +250,7 @@ def train_step(state: AttackState, epoch: jnp.ndarray, target_bits: jnp.ndarray,
 
 def prepare(original: jnp.ndarray, parent: jnp.ndarray, spec: hashes.HashSpec):
   """``(target_bits bool [n_bits], parent float [28, 28] in [0, 1])`` of uint8 digits."""
-  return spec.traced(jnp.asarray(original)), jnp.asarray(parent, jnp.float32) / 255.0
+  return spec.target(original), jnp.asarray(parent, jnp.float32) / 255.0
 
 
 def run_epochs(state: AttackState, target_bits: jnp.ndarray, parent: jnp.ndarray,

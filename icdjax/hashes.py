@@ -125,6 +125,16 @@ class HashSpec:
     self.params = dict(params or {})
     self.match_threshold, self.rounding_levels = match_threshold, rounding_levels
 
+  def target(self, original):
+    """An attack's target bits: ``original`` itself when it is bool ``[n_bits]``
+    (bits computed beforehand, e.g. exactly from a colour image), else the
+    traced hash of the grey uint8 image."""
+    import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+    original = jnp.asarray(original)
+    if original.dtype == jnp.bool_ and original.shape[-1:] == (self.n_bits,):
+      return original
+    return self.traced(original)
+
   def __eq__(self, other):
     return isinstance(other, HashSpec) and other.name == self.name
 

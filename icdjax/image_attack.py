@@ -76,13 +76,13 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
   checks.check_memory(projection.working_bytes(spec.n_bits, h, w),
                       f'attacking a {h}x{w} parent with {spec.name}',
                       'scale the parent down and attack that')
-  target = np.asarray(spec.bits(original))
-  original_grey = jnp.asarray(grey(original))
+  target = np.asarray(spec.bits(original))  # exact, from the colour original
+  original_bits = jnp.asarray(target)
   start = time.perf_counter()
   fake, distance, used = parent, None, 0
   for used in range(1, rounds + 1):
     g = grey(fake)
-    out = _jitted(attack, used - 1)(jax.random.PRNGKey(seed), original_grey, jnp.asarray(g))
+    out = _jitted(attack, used - 1)(jax.random.PRNGKey(seed), original_bits, jnp.asarray(g))
     fake = add_luminance(fake, np.asarray(out).astype(np.float64) - g)
     distance = int(np.sum(np.asarray(spec.bits(fake)) != target))
     if distance <= attack.config.slack_bits:
@@ -112,7 +112,7 @@ def _jitted(attack: attacks.Attack, polish_round: int = 0):
           hash=attack.hash, slack_bits=attack.config.slack_bits, min_stages=1,
           margin=2.0 ** polish_round, stroke_weight=getattr(attack.config, 'stroke_weight', 2.0))
       _JITTED[key] = jax.jit(
-          lambda k, o, g: projection.project(g, attack.hash.traced(o), config).fake)
+          lambda k, o, g: projection.project(g, attack.hash.target(o), config).fake)
     else:
       _JITTED[key] = jax.jit(lambda k, o, g: attack(k, o, g).fake)
   return _JITTED[key]

@@ -148,7 +148,7 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   distance. ``key`` is unused (the attack is deterministic)."""
   del key
   spec = config.hash
-  target = spec.traced(jnp.asarray(original))
+  target = spec.target(original)
   parent_f = jnp.asarray(parent, jnp.float32) / 255.0
   tx = optax.adam(config.learning_rate)
   grad = jax.grad(objective)

@@ -244,7 +244,7 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   """One attack: project the parent onto the original's hash. ``key`` is unused
   (the attack is deterministic); kept for the common signature."""
   del key
-  return project(jnp.asarray(parent), config.hash.traced(jnp.asarray(original)), config)
+  return project(jnp.asarray(parent), config.hash.target(original), config)
 
 
 def floor_bytes_and_flops(config: ProjectionConfig, stages: int, height: int = 28,

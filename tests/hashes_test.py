@@ -69,3 +69,12 @@ def test_separable_linear_forms_equal_the_dense_resize(h, w):
   s = resampling.resize_matrix(h, w, scale, scale).reshape(8, f, 8, f, h * w)
   np.testing.assert_allclose(hashes.get('whash').linear_form(h, w).matrix,
                              s.mean(axis=(1, 3)).reshape(64, h * w), atol=1e-12)
+
+
+def test_target_takes_bits_or_an_image(sample_test):
+  images, _ = sample_test
+  for name in ('ahash', 'pdq'):
+    spec = hashes.get(name)
+    bits = spec.traced(images[0])
+    np.testing.assert_array_equal(spec.target(images[0]), bits)
+    np.testing.assert_array_equal(spec.target(np.asarray(bits)), bits)  # bits pass through
