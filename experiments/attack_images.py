@@ -25,6 +25,8 @@ _CSV = flags.DEFINE_string('pairs_csv', None, 'CSV of original,parent image path
 _WORKDIR = common.define_workdir()
 _RESUME = common.define_resume()
 _FIGURES = flags.DEFINE_bool('figures', True, 'Write compare.png for every pair.')
+_BOUND = flags.DEFINE_bool('bound', True, 'Certify the highest PSNR any fake of each pair '
+                           'can have (icdjax.bounds; seconds per pair for PDQ).')
 
 
 def main(argv):
@@ -34,7 +36,7 @@ def main(argv):
   pairs = (image_batch.from_folder(_FOLDER.value) if _FOLDER.value
            else image_batch.from_csv(_CSV.value))
   summary = image_batch.run(pairs, image_attack.load_image, _ATTACK.make(), _WORKDIR.value,
-                            resume=_RESUME.value, figures=_FIGURES.value)
+                            resume=_RESUME.value, figures=_FIGURES.value, bound=_BOUND.value)
   print(json.dumps(summary, indent=2))
 
 

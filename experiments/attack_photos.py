@@ -24,6 +24,8 @@ _LONGEST = flags.DEFINE_integer('longest', 512, 'Longer side of the photos.', lo
 _WORKDIR = common.define_workdir()
 _RESUME = common.define_resume()
 _FIGURES = flags.DEFINE_bool('figures', True, 'Write compare.png for every pair.')
+_BOUND = flags.DEFINE_bool('bound', True, 'Certify the highest PSNR any fake of each pair '
+                           'can have (icdjax.bounds; seconds per pair for PDQ).')
 
 
 def main(argv):
@@ -31,7 +33,7 @@ def main(argv):
   summary = image_batch.run(image_batch.photo_pairs(),
                             functools.partial(photos.load, longest=_LONGEST.value),
                             _ATTACK.make(), _WORKDIR.value, resume=_RESUME.value,
-                            figures=_FIGURES.value, longest=_LONGEST.value)
+                            figures=_FIGURES.value, bound=_BOUND.value, longest=_LONGEST.value)
   print(json.dumps(summary, indent=2))
 
 
