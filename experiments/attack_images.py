@@ -22,11 +22,7 @@ from icdjax import image_batch
 _ATTACK = common.AttackFlags(default_attack='projection')
 _FOLDER = flags.DEFINE_string('folder', None, 'Folder of images: every ordered pair.')
 _CSV = flags.DEFINE_string('pairs_csv', None, 'CSV of original,parent image paths.')
-_WORKDIR = common.define_workdir()
-_RESUME = common.define_resume()
-_FIGURES = flags.DEFINE_bool('figures', True, 'Write compare.png for every pair.')
-_BOUND = flags.DEFINE_bool('bound', True, 'Certify the highest PSNR any fake of each pair '
-                           'can have (icdjax.bounds; seconds per pair for PDQ).')
+_BATCH = common.ImageBatchFlags()
 
 
 def main(argv):
@@ -35,8 +31,8 @@ def main(argv):
     raise ValueError('give exactly one of --folder and --pairs_csv')
   pairs = (image_batch.from_folder(_FOLDER.value) if _FOLDER.value
            else image_batch.from_csv(_CSV.value))
-  summary = image_batch.run(pairs, image_attack.load_image, _ATTACK.make(), _WORKDIR.value,
-                            resume=_RESUME.value, figures=_FIGURES.value, bound=_BOUND.value)
+  summary = image_batch.run(pairs, image_attack.load_image, _ATTACK.make(), _BATCH.workdir.value,
+                            **_BATCH.kwargs())
   print(json.dumps(summary, indent=2))
 
 

@@ -21,19 +21,15 @@ from icdjax import photos
 
 _ATTACK = common.AttackFlags(default_attack='projection')
 _LONGEST = flags.DEFINE_integer('longest', 512, 'Longer side of the photos.', lower_bound=8)
-_WORKDIR = common.define_workdir()
-_RESUME = common.define_resume()
-_FIGURES = flags.DEFINE_bool('figures', True, 'Write compare.png for every pair.')
-_BOUND = flags.DEFINE_bool('bound', True, 'Certify the highest PSNR any fake of each pair '
-                           'can have (icdjax.bounds; seconds per pair for PDQ).')
+_BATCH = common.ImageBatchFlags()
 
 
 def main(argv):
   del argv
   summary = image_batch.run(image_batch.photo_pairs(),
                             functools.partial(photos.load, longest=_LONGEST.value),
-                            _ATTACK.make(), _WORKDIR.value, resume=_RESUME.value,
-                            figures=_FIGURES.value, bound=_BOUND.value, longest=_LONGEST.value)
+                            _ATTACK.make(), _BATCH.workdir.value, longest=_LONGEST.value,
+                            **_BATCH.kwargs())
   print(json.dumps(summary, indent=2))
 
 

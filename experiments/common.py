@@ -1,11 +1,6 @@
-"""Flags shared by the experiment mains, defined once, and the one error rule.
-
-Each ``define_*`` function declares its flags for the calling main (so they
-show in its ``--help``). ``run`` (:func:`icdjax.cli.run`) runs a main so that
-bad input (a bad flag value, a missing or corrupt file, a workdir that
-cannot be used) ends with one line naming the problem and exit status 2,
-never a traceback.
-"""
+"""Flags shared by the experiment mains, declared for the calling main (its ``--help``),
+and the one error rule: ``run`` (:func:`icdjax.cli.run`) ends bad input with one line
+naming the problem and exit status 2, never a traceback."""
 
 import sys
 
@@ -25,7 +20,7 @@ def _define(kind, name, default, *args, **kw):
   return getattr(flags, f'DEFINE_{kind}')(name, default, *args, module_name=_MAIN, **kw)
 
 
-class DataFlags:
+class DataFlags:  # pylint: disable=missing-class-docstring
   def __init__(self, default_split: str = 'test'):
     self.data_dir = _define('string', 'data_dir', None,
                             'MNIST IDX folder (default: the shipped real-MNIST sample).')
@@ -39,8 +34,7 @@ class DataFlags:
 
 
 class AttackFlags:
-  """``--attack`` (or the paper's ``--model``), ``--hash``, ``--slack_bits``,
-  ``--polish``, ``--epochs``."""
+  """``--attack`` (or the paper's ``--model``), ``--hash`` and the attack's options."""
 
   def __init__(self, default_attack: str = 'model2'):
     self.attack = _define('enum', 'attack', None, list(attacks.names()),
@@ -52,22 +46,16 @@ class AttackFlags:
                         + " or 'keyed<S>:<key>[:<bits>]' (e.g. keyed16:1234).")
     self.slack_bits = _define('integer', 'slack_bits', 0, 'Bits the attack may leave wrong '
                               '(keep it below the threshold).', lower_bound=0)
-    self.polish = _define('bool', 'polish', False,
-                          'Finish the fake with projection steps to the exact hash.')
-    self.epochs = _define('integer', 'epochs', None,
-                          'Epochs of the per-pair trained families (default 200).',
-                          lower_bound=1)
-    self.survive = _define('string', 'survive', '',
-                           'Transformations the match must outlive, e.g. jpeg:90,scale:0.5 '
-                           '(optimised over by the robust and pixel attacks; robust is the '
-                           'default with it).')
+    self.polish = _define('bool', 'polish', False, 'Finish with projection steps.')
+    self.epochs = _define('integer', 'epochs', None, 'Epochs of the per-pair trained '
+                          'families (default 200).', lower_bound=1)
+    self.survive = _define('string', 'survive', '', 'Transformations the match must outlive, '
+                           'e.g. jpeg:90,scale:0.5 (the robust attack, default with it).')
     self.survive_bits = _define('integer', 'survive_bits', None,
-                                "Distance allowed after each --survive transformation "
-                                "(default: the hash's match threshold, PDQ 31, else 0).",
-                                lower_bound=0)
-    self.stroke_weight = _define('float', 'stroke_weight', None,
-                                 "Extra cost of changing bright pixels (the digits' strokes); "
-                                 "0 for photos (default: the family's).", lower_bound=0)
+                                'Distance allowed after each --survive transformation '
+                                "(default: the hash's match threshold).", lower_bound=0)
+    self.stroke_weight = _define('float', 'stroke_weight', None, "Extra cost of changing "
+                                 "bright pixels (digits' strokes); 0 for photos.", lower_bound=0)
     self.default = default_attack
 
   def family(self) -> str:
@@ -81,10 +69,8 @@ class AttackFlags:
     if self.stroke_weight.value is not None:
       overrides['stroke_weight'] = self.stroke_weight.value
     if self.survive.value:
-      survive = transforms.parse(self.survive.value)
-      bits = self.survive_bits.value
-      overrides.update(survive=survive, survive_bits=hashes.get(self.hash.value).match_threshold
-                       if bits is None else bits)
+      overrides.update(survive=transforms.parse(self.survive.value),
+                       survive_bits=self.survive_bits.value)
     return attacks.get(family or self.family(), hash=self.hash.value,
                        slack_bits=self.slack_bits.value, polish=self.polish.value,
                        epochs=self.epochs.value, **overrides)
@@ -96,6 +82,19 @@ def define_workdir(required: bool = True):
 
 def define_resume():
   return _define('bool', 'resume', False, 'Continue an interrupted run in --workdir.')
+
+
+class ImageBatchFlags:
+  """``--workdir``, ``--resume``, ``--figures``, ``--bound`` of an image batch."""
+
+  def __init__(self):
+    self.workdir, self.resume = define_workdir(), define_resume()
+    self.figures = _define('bool', 'figures', True, 'Write compare.png for every pair.')
+    self.bound = _define('bool', 'bound', True, 'Certify the highest PSNR any fake of each '
+                         'pair can have (icdjax.bounds; seconds per pair for PDQ).')
+
+  def kwargs(self) -> dict:
+    return {'resume': self.resume.value, 'figures': self.figures.value, 'bound': self.bound.value}
 
 
 run = cli.run  # one line and status 2 for bad input: icdjax/cli.py

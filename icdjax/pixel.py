@@ -63,7 +63,8 @@ class PixelConfig:
       that the relaxation calls right but the exact 8-bit hash does not is
       pushed further past its threshold.
     survive: transformations the match must outlive (expectation over them).
-    survive_bits: the distance allowed after each of them.
+    survive_bits: the distance allowed after each of them (None: the hash's
+      match threshold, 31 for PDQ, else 0).
     start: 'parent' (delta starts at 0) or 'projection' (delta starts at the
       projection attack's change, the least-change fake; the Adam steps then
       only add what the surviving asks for).
@@ -81,7 +82,7 @@ class PixelConfig:
   penalty_decay: float = 1.0
   margin_growth: float = 1.08
   survive: tuple[transforms.Transform, ...] = ()
-  survive_bits: int = 0
+  survive_bits: int | None = None
   start: str = 'parent'
 
   def __post_init__(self):
@@ -93,6 +94,8 @@ class PixelConfig:
         integers_at_least_1=('rounds', 'check_every'), slack_bits_below=self.hash.n_bits)
     if isinstance(self.survive, str):
       object.__setattr__(self, 'survive', transforms.parse(self.survive))
+    if self.survive_bits is None:
+      object.__setattr__(self, 'survive_bits', self.hash.match_threshold)
     if not (isinstance(self.survive_bits, int) and 0 <= self.survive_bits < self.hash.n_bits):
       errors.append(f'pixel survive_bits must be an integer in 0..{self.hash.n_bits - 1}, '
                     f'got {self.survive_bits}')
