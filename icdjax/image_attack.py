@@ -181,7 +181,9 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
       'versions': report.versions(),
   }
   if bound and parent.shape[0] * parent.shape[1] <= BOUND_PIXELS:
-    summary['psnr_bound_db'] = round(bounds.max_psnr(spec, original, parent).max_psnr_db, 2)
+    best = bounds.max_psnr(spec, original, parent).max_psnr_db
+    # None: unbounded (within the rounding allowance the parent already has the hash).
+    summary['psnr_bound_db'] = round(best, 2) if np.isfinite(best) else None
   if spec.n_bits == pdq.N_BITS:
     summary['pdq_quality'] = {'original': int(pdq.pdq_quality(original)),
                               'fake': int(pdq.pdq_quality(saved))}

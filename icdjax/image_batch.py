@@ -138,10 +138,16 @@ def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
     from icdjax import plotting  # pylint: disable=g-import-not-at-top
     plotting.psnr_against_bound(
         store.workdir / 'psnr.png',
-        {f'{attack.name}, {attack.hash.name}': ([r['psnr_bound_db'] for r in bounded],
-                                                [r['psnr_db'] for r in bounded])},
+        {f'{attack.name}, {attack.hash.name}': bound_series(bounded)},
         f'{len(bounded)} pairs')
   return summary
+
+
+def bound_series(reports: list[dict]) -> tuple[list, list]:
+  """(bound, achieved) PSNR of the pairs with a finite bound."""
+  finite = [r for r in reports if r.get('psnr_bound_db') is not None
+            and np.isfinite(r['psnr_bound_db'])]
+  return [r['psnr_bound_db'] for r in finite], [r['psnr_db'] for r in finite]
 
 
 def load_reports(workdir) -> list[dict]:
@@ -179,7 +185,8 @@ def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
          'median_seconds': float(np.median([r['seconds'] for r in reports[1:] or reports]))}
   bounded = [r for r in reports if 'psnr_bound_db' in r]
   if bounded:
-    bound = np.array([r['psnr_bound_db'] for r in bounded])
+    bound = np.array([np.inf if r['psnr_bound_db'] is None else r['psnr_bound_db']
+                      for r in bounded])
     out['pairs_with_bound'] = len(bounded)
     out['median_psnr_bound_db'] = float(np.median(bound))
     out['median_psnr_below_bound_db'] = float(np.median(

@@ -248,7 +248,8 @@ def psnr_against_bound(path, series: dict, title=None):
   for label, (bound, achieved) in series.items():
     bound, achieved = np.asarray(bound, float), np.asarray(achieved, float)
     ax.scatter(bound, achieved, s=12, alpha=0.7,
-               label=f'{label}: median {np.median(achieved):.1f} of {np.median(bound):.1f} dB')
+               label=f'{label} ({bound.size}): median {np.median(achieved):.1f} '
+               f'of {np.median(bound):.1f} dB')
     low, high = min(low, achieved.min(), bound.min()), max(high, bound.max())
   ax.plot([low, high], [low, high], 'k--', lw=1, label='the bound: no fake lies above')
   for db in (30, 35):
