@@ -29,6 +29,7 @@ _PHOTO_P = flags.DEFINE_enum('photo_parent', None, list(photos.PHOTOS),
 _LONGEST = flags.DEFINE_integer('longest', 512, 'Longer side of bundled photos.', lower_bound=8)
 _OUT = flags.DEFINE_string('out', None, 'Output folder.', required=True)
 _OVERWRITE = flags.DEFINE_bool('overwrite', False, 'Replace the files of an earlier run in --out.')
+_IMAGE = common.ImageBatchFlags(batch=False)
 
 
 def _image(path_flag, photo_flag):
@@ -46,7 +47,8 @@ def main(argv):
   if out.is_dir() and any(out.iterdir()) and not _OVERWRITE.value:
     raise ValueError(f'{out} already holds files; pass --overwrite or choose another --out')
   report = image_attack.run_and_report(original, parent, _ATTACK.make(), out,
-                                       original_name=o_name, parent_name=p_name)
+                                       original_name=o_name, parent_name=p_name,
+                                       **_IMAGE.kwargs())
   print(json.dumps(report, indent=2))
 
 

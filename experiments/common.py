@@ -13,11 +13,8 @@ from icdjax import data
 from icdjax import hashes
 from icdjax import transforms
 
-_MAIN = sys.argv[0]
-
-
-def _define(kind, name, default, *args, **kw):
-  return getattr(flags, f'DEFINE_{kind}')(name, default, *args, module_name=_MAIN, **kw)
+def _define(kind, name, default, *args, **kw):  # declared for the calling main's --help
+  return getattr(flags, f'DEFINE_{kind}')(name, default, *args, module_name=sys.argv[0], **kw)
 
 
 class DataFlags:  # pylint: disable=missing-class-docstring
@@ -85,16 +82,18 @@ def define_resume():
 
 
 class ImageBatchFlags:
-  """``--workdir``, ``--resume``, ``--figures``, ``--bound`` of an image batch."""
-
-  def __init__(self):
-    self.workdir, self.resume = define_workdir(), define_resume()
+  """``--workdir``, ``--resume`` (a batch), ``--figures``, ``--bound``, ``--colour``."""
+  def __init__(self, batch: bool = True):
+    self.workdir, self.resume = (define_workdir(), define_resume()) if batch else (None, None)
     self.figures = _define('bool', 'figures', True, 'Write compare.png for every pair.')
     self.bound = _define('bool', 'bound', True, 'Certify the highest PSNR any fake of each '
                          'pair can have (icdjax.bounds; seconds per pair for PDQ).')
+    self.colour = _define('enum', 'colour', 'neutral', ['neutral', 'least'], 'How R, G, B share '
+                          'the change: together (no tint) or the least RGB change (more PSNR).')
 
   def kwargs(self) -> dict:
-    return {'resume': self.resume.value, 'figures': self.figures.value, 'bound': self.bound.value}
+    out = {'figures': self.figures.value, 'bound': self.bound.value, 'colour': self.colour.value}
+    return out if self.resume is None else {**out, 'resume': self.resume.value}
 
 
 run = cli.run  # one line and status 2 for bad input: icdjax/cli.py

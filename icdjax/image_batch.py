@@ -99,11 +99,12 @@ def _digest(pairs) -> str:
 
 def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
         attack: attacks.Attack, workdir, *, resume: bool = False, figures: bool = True,
-        bound: bool = True, progress: bool = True, log=print, **context) -> dict:
+        bound: bool = True, colour: str = 'neutral', progress: bool = True, log=print,
+        **context) -> dict:
   """Attacks every pair, judging each saved fake; returns the summary (also
   written to ``workdir/summary.json``). ``context`` (JSON-able) joins the spec."""
   spec = {'attack': attack.describe(), 'pairs': len(pairs), 'pairs_sha1': _digest(pairs),
-          'bound': bound, **context}
+          'bound': bound, 'colour_change': colour, **context}
   store = chunks.ChunkStore(workdir, spec, resume=resume, n_items=len(pairs), chunk_size=1,
                             log=log)
   try:
@@ -122,7 +123,7 @@ def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
       report = image_attack.run_and_report(
           load(o), parent, attack, store.workdir / 'pairs' / f'{i:05d}',
           original_name=pathlib.Path(o).name, parent_name=pathlib.Path(p).name,
-          figure=figures, bound=bound)
+          figures=figures, bound=bound, colour=colour)
       store.save(i, report=np.array([json.dumps(report)]))
       if bar:
         bar.update(1)

@@ -169,3 +169,28 @@ def test_compare_attacks_small(tmp_path):
   assert rates['amortized+polish'] < rates['amortized']
   proc = _run('experiments.compare_attacks', '--attacks=gan', f'--workdir={tmp_path}/x')
   assert proc.returncode == 2 and "unknown attack 'gan'" in proc.stderr
+
+
+def test_image_mains_end_to_end(tmp_path):
+  """attack_images (a folder, then --resume) and attack_image, with the image flags."""
+  pytest.importorskip('skimage')
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  from icdjax import photos  # pylint: disable=g-import-not-at-top
+  (tmp_path / 'imgs').mkdir()
+  for name in ('astronaut', 'coffee'):
+    Image.fromarray(photos.load(name, 40)).save(tmp_path / 'imgs' / f'{name}.png')
+  args = ['experiments.attack_images', f'--folder={tmp_path}/imgs', '--hash=phash',
+          '--stroke_weight=0', '--colour=least', '--figures=false', f'--workdir={tmp_path}/w']
+  proc = _run(*args)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  summary = json.loads((tmp_path / 'w' / 'summary.json').read_text())
+  assert summary['pairs'] == 2 and summary['distance_0'] == 1.0 and 'median_psnr_bound_db' in summary
+  assert _run(*args, '--resume').returncode == 0
+  proc = _run('experiments.attack_image', f'--original={tmp_path}/imgs/astronaut.png',
+              f'--parent={tmp_path}/imgs/coffee.png', '--hash=ahash', '--survive=jpeg:80',
+              '--bound=false', f'--out={tmp_path}/one')
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  report = json.loads((tmp_path / 'one' / 'report.json').read_text())
+  assert report['attack']['attack'] == 'robust' and report['reference_hamming_distance'] == 0
+  assert set(report['after']) == {'jpeg:90', 'jpeg:75', 'scale:0.5', 'jpeg:80'}
+  assert (tmp_path / 'one' / 'compare.png').is_file() and 'psnr_bound_db' not in report

@@ -47,3 +47,16 @@ def test_unreadable_images_are_named(tmp_path):
   (tmp_path / 'bad.png').write_bytes(b'not an image')
   with pytest.raises(icdjax.InputError, match='not a readable image'):
     image_attack.load_image(tmp_path / 'bad.png')
+
+
+def test_least_colour_change_is_smaller_than_neutral_for_the_same_luminance(rng):
+  rgb = rng.integers(40, 216, (30, 30, 3), dtype=np.uint8)  # room on every channel
+  delta = rng.uniform(-20, 20, (30, 30))
+  luma = lambda x: x.astype(float) @ [0.299, 0.587, 0.114]
+  out = {c: image_attack.add_luminance(rgb, delta, colour=c) for c in ('neutral', 'least')}
+  for fake in out.values():
+    assert np.abs(luma(fake) - luma(rgb) - delta).max() <= 1.0  # rounding to uint8 only
+  change = {c: np.sum((f.astype(float) - rgb) ** 2) for c, f in out.items()}
+  assert 1.2 < change['neutral'] / change['least'] < 1.45  # 3 * 0.447 = 1.34 in theory
+  with pytest.raises(icdjax.InputError, match='unknown colour change'):
+    image_attack.add_luminance(rgb, delta, colour='blue')
