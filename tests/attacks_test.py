@@ -47,3 +47,20 @@ def test_polish_is_the_base_attack_then_finish(sample_test):
   later = polished.finish(base.fake, images[i])
   np.testing.assert_array_equal(np.asarray(direct.fake), np.asarray(later.fake))
   assert int(direct.hamming_distance) == int(later.hamming_distance)
+
+
+def test_robust_family_vmaps_over_digits_and_keeps_the_match_after_its_stand_ins(sample_test):
+  images, labels = sample_test
+  pairs = [(0, int(np.flatnonzero(labels != labels[k])[0])) for k in range(3)]
+  originals = np.stack([images[i] for i, _ in pairs])
+  parents = np.stack([images[j] for _, j in pairs])
+  attack = attacks.get('robust', hash='ahash', survive='jpeg:85,scale:0.5')
+  keys = jax.random.split(jax.random.PRNGKey(0), 3)
+  out = jax.jit(jax.vmap(attack))(keys, originals, parents)
+  spec = attack.hash
+  for k in range(3):
+    fake = np.asarray(out.fake[k])
+    np.testing.assert_array_equal(spec.bits(fake), spec.bits(originals[k]))
+    for t in attack.config.survive:  # the real transformations of the saved digit
+      rgb = t.real(np.repeat(fake[..., None], 3, -1))
+      assert int(np.sum(spec.bits(rgb) != spec.bits(originals[k]))) <= attack.config.survive_bits
