@@ -205,10 +205,6 @@ def _imagehash(fn_name: str, **kwargs):
   return reference, f'imagehash.{fn_name}'
 
 
-def _centre_rows(matrix: np.ndarray) -> np.ndarray:
-  return matrix - matrix.mean(axis=0, keepdims=True)
-
-
 # ---------------------------------------------------------------------------
 # The four public hashes, bit-exact with imagehash, 8x8 (64 bits).
 

@@ -169,13 +169,6 @@ def logits(images: jnp.ndarray, method: str = 'lanczos') -> jnp.ndarray:
   return c - jnp.median(c, axis=-1, keepdims=True)
 
 
-def linear_matrix(h: int, w: int) -> np.ndarray:
-  """float64 ``[256, H*W]``: the coefficients as one matrix (for small images)."""
-  _, rows = axis_operators(h)
-  _, cols = axis_operators(w)
-  return np.einsum('ah,bw->abhw', rows, cols).reshape(N_BITS, h * w)
-
-
 def reference(pil_image) -> np.ndarray:
   """``pdqhash.compute`` on the RGB image, as bool bits in our row-major order."""
   import pdqhash  # pylint: disable=g-import-not-at-top
