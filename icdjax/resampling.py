@@ -217,8 +217,35 @@ def resize_float(images: jnp.ndarray, height: int, width: int, *,
     else:
       x = jnp.einsum('...hw,oh->...ow', x, k, precision=jax.lax.Precision.HIGHEST)
     if clip is not None:
-      x = jnp.clip(x, clip[0], clip[1])
+      x = floor_clip(x, clip[0], clip[1])
   return x
+
+
+@jax.custom_vjp
+def floor_clip(x: jnp.ndarray, low: float, high: float) -> jnp.ndarray:
+  """``clip(x, low, high)`` whose gradient still reaches a clipped value when
+  the loss asks to move it back into range (one-sided straight-through).
+
+  A plain clip has zero gradient past its bounds: a resized pixel that Pillow
+  clamps to black (a Lanczos lobe next to a stroke makes it negative) could
+  never be raised by gradient steps, however a bit needs it. Here a value
+  below ``low`` passes a gradient that would raise it, one above ``high`` a
+  gradient that would lower it; gradients pushing further out stay blocked.
+  """
+  return jnp.clip(x, low, high)
+
+
+def _floor_clip_fwd(x, low, high):
+  return jnp.clip(x, low, high), (x, low, high)
+
+
+def _floor_clip_bwd(res, g):
+  x, low, high = res
+  inward = ((x >= low) & (x <= high)) | ((x < low) & (g < 0)) | ((x > high) & (g > 0))
+  return jnp.where(inward, g, 0.0), None, None
+
+
+floor_clip.defvjp(_floor_clip_fwd, _floor_clip_bwd)
 
 
 def resize_matrix(height: int, width: int, out_height: int, out_width: int, *,

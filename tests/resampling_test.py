@@ -70,3 +70,32 @@ def test_block_mean_of_28_to_4_is_plain_7x7_mean(rng):
 def test_bad_method():
   with pytest.raises(ValueError, match='method'):
     resampling.resize_float(np.zeros((28, 28), np.float32), 8, 8, method='cubic')
+
+
+def test_floor_clip_is_clip_and_lets_only_inward_gradients_through():
+  import jax
+  import jax.numpy as jnp
+  x = jnp.array([-0.5, 0.0, 0.3, 1.0, 1.7])
+  np.testing.assert_array_equal(resampling.floor_clip(x, 0.0, 1.0), jnp.clip(x, 0.0, 1.0))
+  # Loss -sum(y): asks every value up. Up is inward only below the range.
+  up = jax.grad(lambda v: -jnp.sum(resampling.floor_clip(v, 0.0, 1.0)))(x)
+  np.testing.assert_array_equal(up, [-1.0, -1.0, -1.0, -1.0, 0.0])
+  down = jax.grad(lambda v: jnp.sum(resampling.floor_clip(v, 0.0, 1.0)))(x)
+  np.testing.assert_array_equal(down, [0.0, 1.0, 1.0, 1.0, 1.0])
+
+
+def test_a_resized_pixel_clamped_to_black_can_still_be_raised():
+  # A bright column next to black: Lanczos's negative lobe drives the resized
+  # pixels beside it below 0, which Pillow clamps. A loss that asks them up
+  # must have a gradient there (a plain clip would give zero).
+  import jax
+  import jax.numpy as jnp
+  img = jnp.zeros((28, 28)).at[:, 13:15].set(1.0)
+  small = resampling.resize_float(img, 8, 9, clip=(0.0, 1.0))
+  linear = resampling.resize_float(img, 8, 9)
+  clamped = np.argwhere(np.asarray(linear) < -1e-3)
+  assert len(clamped), 'the setup needs a clamped pixel'
+  r, c = clamped[0]
+  assert float(small[r, c]) == 0.0
+  g = jax.grad(lambda v: -resampling.resize_float(v, 8, 9, clip=(0.0, 1.0))[r, c])(img)
+  assert float(jnp.abs(g).sum()) > 0
