@@ -39,6 +39,7 @@ them (on 1,000 test pairs, aHash: parent read 78% with stroke_weight 0 and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Callable, NamedTuple
 
@@ -48,6 +49,7 @@ import numpy as np
 
 from icdjax import checks
 from icdjax import hashes
+from icdjax import resampling
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,9 +177,10 @@ class _Floor(NamedTuple):
   active: jnp.ndarray        # [n_bits * m] rows that must be black
   scale: jnp.ndarray         # [n_bits * m] their Jacobi step scales
   bit_active: jnp.ndarray    # [n_bits] 1.0 where the bit's logit is a constraint
+  resized: Callable | None = None  # x [P] -> Pillow's resized pixels, in the rows' order
 
 
-def _floor(form: hashes.LinearForm, target_bits, w_inv, step_size) -> _Floor:
+def _floor(form: hashes.LinearForm, target_bits, w_inv, step_size, h, w) -> _Floor:
   """The floor constraints of a median rule with ties (see LinearForm.floor_rows)."""
   if form.floor_rows is None:
     return _Floor(None, None, None, jnp.ones(target_bits.shape, jnp.float32))
@@ -187,7 +190,16 @@ def _floor(form: hashes.LinearForm, target_bits, w_inv, step_size) -> _Floor:
   zero_tied = tie & ~target_bits
   diag = jnp.square(rows) @ w_inv
   return _Floor(rows, jnp.repeat(zero_tied, m), step_size / jnp.maximum(diag, 1e-12),
-                jnp.where(zero_tied, 0.0, 1.0))
+                jnp.where(zero_tied, 0.0, 1.0), functools.partial(_resized, form, h, w))
+
+
+def _resized(form, h, w, x):
+  """Pillow's resized pixels under each bit (the floor rows' order) of ``x [P]``."""
+  n, m = form.floor_rows.shape[:2]
+  f, k = math.isqrt(m), math.isqrt(n)
+  small = resampling.resize_exact(jnp.clip(x, 0, 255).astype(jnp.uint8).reshape(h, w),
+                                  k * f, k * f)
+  return small.reshape(k, f, k, f).transpose(0, 2, 1, 3).reshape(n * m).astype(jnp.float32)
 
 
 def project(start: jnp.ndarray, target_bits: jnp.ndarray,
@@ -207,35 +219,49 @@ def project(start: jnp.ndarray, target_bits: jnp.ndarray,
   w_inv = 1.0 / (1.0 + config.stroke_weight * x0 / 255.0)
   diag = op.diag(w_inv)  # diag(J W^-1 J^T); not an einsum (vmap would build [B, n, P])
   scale = config.step_size / jnp.maximum(diag, 1e-12)
-  floor = _floor(form, target_bits, w_inv, config.step_size)
+  floor = _floor(form, target_bits, w_inv, config.step_size, h, w)
 
-  def distance(x):
+  def wrong(x):
     fake = jnp.round(x).astype(jnp.uint8).reshape(h, w)
-    return jnp.sum(spec.traced(fake) != target_bits, dtype=jnp.int32)
+    return spec.traced(fake) != target_bits
 
   def step(x, margin):
     l = op.logits(x)
     delta = jnp.where(signs * l < margin, signs * margin - l, 0.0)
     dx = op.jac_t(delta * scale * floor.bit_active)
     if floor.rows is not None:  # zero bits tied at the floor: their resized pixels to black
+      row_margin = jnp.repeat(margin, floor.rows.shape[0] // margin.shape[0])
       r = floor.rows @ x
-      dr = jnp.where(floor.active & (r > -margin), -margin - r, 0.0)
+      dr = jnp.where(floor.active & (r > -row_margin), -row_margin - r, 0.0)
+      # Pillow clips its first pass, so the linear value can be below black
+      # while the resized pixel is not: push by what Pillow's resize leaves.
+      actual = floor.resized(jnp.round(x))
+      dr = jnp.minimum(dr, jnp.where(floor.active & (actual > 0), -row_margin - actual, 0.0))
       dx = dx + floor.rows.T @ (dr * floor.scale)
     return jnp.clip(x + w_inv * dx, 0.0, 255.0), None
 
   def stage(carry):
-    x, _, k = carry
-    margin = config.margin * config.growth ** k.astype(jnp.float32)
-    x, _ = jax.lax.scan(step, x, jnp.full((config.steps,), margin))
-    return x, distance(x), k + 1
+    x, bad, margin, k = carry
+    x, _ = jax.lax.scan(step, x, jnp.broadcast_to(margin, (config.steps,) + margin.shape))
+    bad_now = wrong(x)
+    # Only the bits the exact hash still gets wrong ask for more margin, so
+    # a bit that is already safe is not pushed further (less change: on 100
+    # digit pairs the median RMS fell 45.0 -> 41.4 for dHash). A target whose
+    # zero bits must reach the floor is the exception: there every margin
+    # grows (on wHash 89% of pairs matched so, 83% with the rule above).
+    grow = bad_now if floor.rows is None else bad_now | jnp.any(floor.active)
+    return x, bad_now, jnp.where(grow, margin * config.growth, margin), k + 1
 
   def unfinished(carry):
-    _, dist, k = carry
+    _, bad, _, k = carry
+    dist = jnp.sum(bad, dtype=jnp.int32)
     return ((dist > config.slack_bits) | (k < config.min_stages)) & (k < config.stages)
 
   # Under vmap the loop runs while any pair of the batch is unfinished; the
   # finished ones are held as they were (the batching rule selects them).
-  x, dist, k = jax.lax.while_loop(unfinished, stage, (x0, distance(x0), jnp.int32(0)))
+  margin0 = jnp.full(target_bits.shape, config.margin, jnp.float32)
+  x, bad, _, k = jax.lax.while_loop(unfinished, stage, (x0, wrong(x0), margin0, jnp.int32(0)))
+  dist = jnp.sum(bad, dtype=jnp.int32)
   return ProjectionResult(jnp.round(x).astype(jnp.uint8).reshape(h, w), dist, k)
 
 
