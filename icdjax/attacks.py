@@ -137,7 +137,8 @@ register(Family('projection', projection.ProjectionConfig, projection.attack,
 register(Family('pixel', pixel.PixelConfig, pixel.attack,
                 'Adam on the pixels: hinge hash loss + perceptual penalty', trains_per_pair=False))
 register(Family('robust', functools.partial(pixel.PixelConfig, start='projection',
-                                            learning_rate=0.001, stroke_weight=0.0),
+                                            learning_rate=0.001, stroke_weight=0.0,
+                                            margin=4.0 / 255.0, smoothness=4.0, rounds=30),
                 pixel.attack, "the projection's least-change fake, then Adam steps over the "
                 '--survive transformations (EOT)', trains_per_pair=False))
 register(Family('amortized', amortized.AmortizedConfig, amortized.attack,

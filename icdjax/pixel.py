@@ -71,14 +71,14 @@ class PixelConfig:
   """
   hash: hashes.HashSpec = hashes.get('ahash')
   slack_bits: int = 0
-  rounds: int = 30
+  rounds: int = 60
   check_every: int = 10
-  learning_rate: float = 0.005
-  margin: float = 4.0 / 255.0
+  learning_rate: float = 0.002
+  margin: float = 0.0
   temperature: float = 0.002
   change_weight: float = 1.0
   stroke_weight: float = 2.0
-  smoothness: float = 4.0
+  smoothness: float = 16.0
   penalty_decay: float = 1.0
   margin_growth: float = 1.08
   survive: tuple[transforms.Transform, ...] = ()

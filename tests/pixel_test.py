@@ -28,7 +28,7 @@ def test_objective_gradient_is_finite_and_zero_change_costs_no_penalty(sample_te
 def test_attack_lowers_the_exact_distance(name, sample_test):
   images, labels = sample_test
   p = pairs_lib.different_label_pairs(labels, 8, 1)
-  config = pixel.PixelConfig(hash=name, rounds=6)
+  config = pixel.PixelConfig(hash=name, rounds=15)
   out = jax.jit(jax.vmap(lambda o, q: pixel.attack(None, o, q, config)))(images[p[:, 0]],
                                                                           images[p[:, 1]])
   spec = hashes.get(name)
