@@ -27,6 +27,8 @@ _LR = flags.DEFINE_float('learning_rate', _DEFAULTS.learning_rate, 'Peak learnin
                          lower_bound=0.0)
 _SMOOTH = flags.DEFINE_float('smoothness', _DEFAULTS.smoothness,
                              'Weight of the change\'s squared finite differences.', lower_bound=0.0)
+_MARGIN = flags.DEFINE_float('margin', _DEFAULTS.margin * 255.0,
+                             'Grey levels each relaxed bit must clear.', lower_bound=0.0)
 _SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
 _WORKDIR = common.define_workdir()
 _RESUME = common.define_resume()
@@ -41,7 +43,8 @@ def main(argv):
   images, labels = _DATA.load()
   config = dataclasses.replace(_DEFAULTS, hash=_HASH.value, steps=_STEPS.value,
                                batch_size=_BATCH.value, learning_rate=_LR.value,
-                               smoothness=_SMOOTH.value, seed=_SEED.value)
+                               smoothness=_SMOOTH.value, margin=_MARGIN.value / 255.0,
+                               seed=_SEED.value)
   params, _ = amortized_train.train(images, labels, config, workdir=_WORKDIR.value,
                                     resume=_RESUME.value)
   out = _OUT.value or amortized.weights_path(hashes.get(_HASH.value))
