@@ -40,14 +40,14 @@ from icdjax import relaxed
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
   hash: str = 'ahash'
-  steps: int = 8000
+  steps: int = 16000
   batch_size: int = 256
   learning_rate: float = 1e-3
   margin: float = 6.0 / 255.0
   temperature: float = 0.002
   change_weight: float = 1.0
   stroke_weight: float = 2.0
-  smoothness: float = 16.0
+  smoothness: float = 48.0
   seed: int = 0
   checkpoint_every: int = 500
 
