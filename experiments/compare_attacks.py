@@ -3,6 +3,7 @@
   python -m experiments.compare_attacks --num_pairs=1000 --hash=ahash \
       --data_dir=/path/to/mnist --split=test --workdir=runs/compare-ahash
   python -m experiments.compare_attacks --attacks=projection,pixel --hash=phash --num_pairs=100
+  python -m experiments.compare_attacks --attacks=pixel --set=smoothness=16,margin=0 --pairs_seed=1
 
 Writes compare.json, compare.md (the table), frontier.png and fakes.png to
 --workdir, and one resumable batch folder per attack.
@@ -26,6 +27,8 @@ _NUM_PAIRS = flags.DEFINE_integer('num_pairs', 100, 'Random pairs.', lower_bound
                                   upper_bound=10_000_000)
 _PAIRS_SEED = flags.DEFINE_integer('pairs_seed', 0, 'Seed of the random pairs.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Attack seed.')
+_SET = flags.DEFINE_list('set', [], 'Config fields of the attack family, name=value '
+                         '(e.g. --set=smoothness=16,margin=0; amortized: weights=PATH).')
 _WORKDIR = common.define_workdir()
 _RESUME = common.define_resume()
 
@@ -34,10 +37,11 @@ def main(argv):
   del argv
   images, labels = _DATA.load()
   pairs = pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _PAIRS_SEED.value)
+  settings = attacks.parse_settings(_SET.value)
   chosen, sizes = [], {}
   for item in _ATTACKS.value:
     attack = attacks.get(item, hash=_ATTACK.hash.value, slack_bits=_ATTACK.slack_bits.value,
-                         epochs=_ATTACK.epochs.value)
+                         epochs=_ATTACK.epochs.value, **settings)
     chosen.append(attack)
     per_device = 16 if attack.family.trains_per_pair else 1024
     sizes[attack.name] = min(per_device, len(pairs)) * jax.local_device_count()

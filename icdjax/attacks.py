@@ -123,6 +123,30 @@ def get(name: str, *, hash: str | hashes.HashSpec = 'ahash',  # pylint: disable=
   return Attack(family, config, polish or bool(plus))
 
 
+def parse_settings(items) -> dict:
+  """``['smoothness=16', 'margin=0']`` -> ``{'smoothness': 16, 'margin': 0}``: config
+  fields of an attack family from the command line (ints, floats, true/false, or
+  text such as a weights path); an item without ``=`` is an InputError."""
+  settings = {}
+  for item in items:
+    name, eq, text = item.partition('=')
+    if not eq or not name.strip() or not text.strip():
+      raise checks.InputError(f'expected name=value in --set, got {item!r}')
+    settings[name.strip()] = _value(text.strip())
+  return settings
+
+
+def _value(text: str):
+  if text.lower() in ('true', 'false'):
+    return text.lower() == 'true'
+  for kind in (int, float):
+    try:
+      return kind(text)
+    except ValueError:
+      pass
+  return text
+
+
 def _gan(model: int):
   return lambda **kw: gan.GanConfig(model=model, **kw)
 

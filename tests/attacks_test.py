@@ -6,6 +6,7 @@ import pytest
 
 import icdjax
 from icdjax import attacks
+from icdjax import checks
 from icdjax import hashes
 
 
@@ -64,3 +65,16 @@ def test_robust_family_vmaps_over_digits_and_keeps_the_match_after_its_stand_ins
     for t in attack.config.survive:  # the real transformations of the saved digit
       rgb = t.real(np.repeat(fake[..., None], 3, -1))
       assert int(np.sum(spec.bits(rgb) != spec.bits(originals[k]))) <= attack.config.survive_bits
+
+
+def test_settings_from_the_command_line_are_typed_and_reach_the_config():
+  settings = attacks.parse_settings(['smoothness=16', 'margin=0.5', 'start=projection',
+                                     'polish_me=true'])
+  assert settings == {'smoothness': 16, 'margin': 0.5, 'start': 'projection', 'polish_me': True}
+  settings.pop('polish_me')
+  attack = attacks.get('pixel', **settings)
+  assert (attack.config.smoothness, attack.config.margin, attack.config.start) == (16, 0.5, 'projection')
+  with pytest.raises(checks.InputError, match='name=value'):
+    attacks.parse_settings(['smoothness'])
+  with pytest.raises(checks.InputError, match="does not take 'polish_me'"):
+    attacks.get('pixel', polish_me=True)

@@ -53,6 +53,8 @@ def _cases(d):
       ('unknown hash', ['batch', '--hash=md5', w('c4')], r"unknown hash 'md5'", 'c4'),
       ('unknown attack', ['compare_attacks', '--attacks=pixel+shine', w('c5')],
        r"unknown attack 'pixel\+shine'", 'c5'),
+      ('attack setting', ['compare_attacks', '--attacks=pixel', '--set=smoothness', w('c5b')],
+       r"expected name=value in --set, got 'smoothness'", 'c5b'),
       ('missing data dir', ['run', f'--data_dir={d}/nope', w('c6')], r'data directory not found', 'c6'),
       ('corrupt data file', ['run', f'--data_dir={d}/corrupt', w('c7')], r'corrupt gzip file|not an IDX', 'c7'),
       ('inconsistent data', ['run', f'--data_dir={d}/mismatch', w('c8')], r'10 images but labels of shape \(8,\)', 'c8'),
