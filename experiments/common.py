@@ -48,9 +48,9 @@ class AttackFlags:
                           'families (default 200).', lower_bound=1)
     self.survive = _define('string', 'survive', '', 'Transformations the match must outlive, '
                            'e.g. jpeg:90,scale:0.5 (the robust attack, default with it).')
-    self.survive_bits = _define('integer', 'survive_bits', None,
-                                'Distance allowed after each --survive transformation '
-                                "(default: the hash's match threshold).", lower_bound=0)
+    self.survive_bits = _define('integer', 'survive_bits', None, 'Distance allowed after each '
+                                "--survive stand-in (default: match threshold - n_bits/32).",
+                                lower_bound=0)
     self.stroke_weight = _define('float', 'stroke_weight', None, "Extra cost of changing "
                                  "bright pixels (digits' strokes); 0 for photos.", lower_bound=0)
     self.default = default_attack

@@ -63,8 +63,11 @@ class PixelConfig:
       that the relaxation calls right but the exact 8-bit hash does not is
       pushed further past its threshold.
     survive: transformations the match must outlive (expectation over them).
-    survive_bits: the distance allowed after each of them (None: the hash's
-      match threshold, 31 for PDQ, else 0).
+    survive_bits: the distance each stand-in may leave (None: the hash's match
+      threshold less a guard of ``n_bits // 32``: 23 for PDQ, else 0). The
+      stand-ins are close to the real transformations, not equal (JPEG's
+      decode within 0.34 grey levels), so a fake that a stand-in keeps at 31
+      can land at 32-34 after the real one.
     start: 'parent' (delta starts at 0) or 'projection' (delta starts at the
       projection attack's change, the least-change fake; the Adam steps then
       only add what the surviving asks for).
@@ -95,7 +98,8 @@ class PixelConfig:
     if isinstance(self.survive, str):
       object.__setattr__(self, 'survive', transforms.parse(self.survive))
     if self.survive_bits is None:
-      object.__setattr__(self, 'survive_bits', self.hash.match_threshold)
+      object.__setattr__(self, 'survive_bits',
+                         max(0, self.hash.match_threshold - self.hash.n_bits // 32))
     if not (isinstance(self.survive_bits, int) and 0 <= self.survive_bits < self.hash.n_bits):
       errors.append(f'pixel survive_bits must be an integer in 0..{self.hash.n_bits - 1}, '
                     f'got {self.survive_bits}')
