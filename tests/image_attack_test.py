@@ -60,3 +60,16 @@ def test_least_colour_change_is_smaller_than_neutral_for_the_same_luminance(rng)
   assert 1.2 < change['neutral'] / change['least'] < 1.45  # 3 * 0.447 = 1.34 in theory
   with pytest.raises(icdjax.InputError, match='unknown colour change'):
     image_attack.add_luminance(rgb, delta, colour='blue')
+
+
+def test_a_real_transformation_that_breaks_the_match_makes_the_attack_ask_for_more():
+  # Stand-ins allowed 60 bits: the real 0.5x downscale of the first fake breaks
+  # PDQ's 31; the attack runs again from it with 30 and the real one holds.
+  from icdjax import transforms
+  original, parent = photos.load('astronaut', 96), photos.load('coffee', 96)
+  attack = attacks.get('robust', hash='pdq', survive='scale:0.5', survive_bits=60)
+  out = image_attack.attack_image(original, parent, attack)
+  spec, (half,) = attack.hash, transforms.parse('scale:0.5')
+  assert out['hamming_distance'] == 0 and out['rounds'] >= 2
+  after = np.sum(np.asarray(spec.bits(half.real(out['fake']))) != np.asarray(spec.bits(original)))
+  assert after <= spec.match_threshold
