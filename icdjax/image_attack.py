@@ -103,8 +103,12 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
       break
     attack = attacks.Attack(attack.family, dataclasses.replace(
         attack.config, survive_bits=attack.config.survive_bits // 2), attack.polish)
-    fake, distance, more = _rounds(fake, original_bits, target, attack, seed, rounds, colour)
+    again, again_distance, more = _rounds(fake, original_bits, target, attack, seed, rounds,
+                                          colour)
     used += more
+    if again_distance > attack.config.slack_bits:
+      break  # keep the fake that matches as saved
+    fake, distance = again, again_distance
   return {'fake': fake, 'hamming_distance': distance, 'rounds': used,
           'seconds': time.perf_counter() - start}
 
