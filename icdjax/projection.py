@@ -17,8 +17,8 @@ the median held for the median rule), then the box clip. Bits already safe
 are left free. After each stage of steps the image is rounded to uint8 and
 hashed *exactly*; a pair that matches (or is within ``slack_bits``) stops
 (a ``while_loop``: a vmapped batch runs while any pair does), the others go
-on with a larger margin (the margin grows geometrically), so each fake is
-changed no more than its pair needs.
+on, each bit the exact hash still gets wrong with a larger margin (it grows
+geometrically, per bit), so each fake is changed no more than its pair needs.
 
 A median rule whose features tie at the floor (wHash on black backgrounds)
 carries ``floor_rows``: when a target has fewer than half its bits set, its
@@ -60,7 +60,7 @@ class ProjectionConfig:
     hash: the target hash.
     slack_bits: stop once the exact distance is at most this.
     margin: grey levels each bit must clear at the first stage.
-    growth: the margin's factor from one stage to the next.
+    growth: a wrong bit's margin factor from one stage to the next.
     stages: at most this many stages (an exact check after each; a pair stops
       at its first stage within ``slack_bits``).
     steps: Jacobi steps per stage.
