@@ -28,6 +28,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from icdjax import checks
+from icdjax import floor_repair
 from icdjax import hashing
 from icdjax import pdq
 from icdjax import relaxed
@@ -111,19 +112,24 @@ class HashSpec:
     rounding_levels: grey levels of integer rounding in the reference pipeline
       (Pillow's ``L`` and its uint8 resize passes: 1.5; PDQ's float pipeline: 0),
       by which :mod:`icdjax.bounds` loosens each inequality.
+    settle_ties: traced ``(start, target, fake, dist, *, slack_bits,
+      stroke_weight) -> (fake, dist)`` that finishes a target whose bits tie
+      exactly (wHash: :func:`icdjax.floor_repair.settle`), or None; the
+      projection and pixel attacks end with it.
   """
 
   def __init__(self, *, name: str, n_bits: int, bits: Callable, traced: Callable,
                progress: Callable, logits: Callable, linear_form: Callable,
                reference: Callable | None = None, reference_name: str | None = None,
                params: dict | None = None, match_threshold: int = 0,
-               rounding_levels: float = 1.5):
+               rounding_levels: float = 1.5, settle_ties: Callable | None = None):
     self.name, self.n_bits = name, n_bits
     self.bits, self.traced, self.progress, self.logits = bits, traced, progress, logits
     self.linear_form = linear_form
     self.reference, self.reference_name = reference, reference_name
     self.params = dict(params or {})
     self.match_threshold, self.rounding_levels = match_threshold, rounding_levels
+    self.settle_ties = settle_ties
 
   def target(self, original):
     """An attack's target bits: ``original`` itself when it is bool ``[n_bits]``
@@ -266,7 +272,7 @@ register('phash', lambda: HashSpec(
 register('whash', lambda: HashSpec(
     name='whash', n_bits=64, bits=hashing.whash, traced=_whash_traced,
     progress=functools.partial(_whash_traced, fast=True),
-    logits=relaxed.whash_logits, linear_form=_whash_linear,
+    logits=relaxed.whash_logits, linear_form=_whash_linear, settle_ties=floor_repair.settle,
     **dict(zip(('reference', 'reference_name'), _imagehash('whash')))))
 
 

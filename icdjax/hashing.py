@@ -177,7 +177,7 @@ def _haar_idwt2(aa: np.ndarray, details) -> np.ndarray:
   return _haar_idwt(_haar_idwt(aa, ad, -1), _haar_idwt(da, dd, -1), -2)
 
 
-def _whash_from_small(small: np.ndarray, hash_size: int) -> np.ndarray:
+def whash_from_small(small: np.ndarray, hash_size: int) -> np.ndarray:
   """imagehash's wavelet steps on the resized grey image ``[..., S, S]`` (S a power of 2).
 
   The same float64 operations, in the same order, as pywt's ``wavedec2``,
@@ -205,7 +205,7 @@ def whash_traced(images, hash_size: int, scale: int, is_rgb: bool) -> jnp.ndarra
   # multiply and an add into one rounding (FMA), and the bits at exact median
   # ties depend on every rounding.
   out = jax.ShapeDtypeStruct(small.shape[:-2] + (hash_size * hash_size,), jnp.bool_)
-  return jax.pure_callback(functools.partial(_whash_from_small, hash_size=hash_size), out,
+  return jax.pure_callback(functools.partial(whash_from_small, hash_size=hash_size), out,
                            small, vmap_method='expand_dims')
 
 

@@ -196,4 +196,8 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   delta0 = _STARTS[config.start](parent, target, config) / 255.0
   carry = (delta0, tx.init(delta0), *holds(delta0))
   (delta, _, dist, _), _ = jax.lax.scan(round_, carry, jnp.arange(config.rounds))
-  return PixelResult(hashing.quantize(parent_f + delta), dist)
+  fake = hashing.quantize(parent_f + delta)
+  if spec.settle_ties is not None and not config.survive:  # exact ties (wHash's floor)
+    fake, dist = spec.settle_ties(parent, target, fake, dist, slack_bits=config.slack_bits,
+                                  stroke_weight=config.stroke_weight)
+  return PixelResult(fake, dist)

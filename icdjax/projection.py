@@ -262,7 +262,11 @@ def project(start: jnp.ndarray, target_bits: jnp.ndarray,
   margin0 = jnp.full(target_bits.shape, config.margin, jnp.float32)
   x, bad, _, k = jax.lax.while_loop(unfinished, stage, (x0, wrong(x0), margin0, jnp.int32(0)))
   dist = jnp.sum(bad, dtype=jnp.int32)
-  return ProjectionResult(jnp.round(x).astype(jnp.uint8).reshape(h, w), dist, k)
+  fake = jnp.round(x).astype(jnp.uint8).reshape(h, w)
+  if spec.settle_ties is not None:  # exact ties no linear step sees (wHash's floor)
+    fake, dist = spec.settle_ties(start, target_bits, fake, dist, slack_bits=config.slack_bits,
+                                  stroke_weight=config.stroke_weight)
+  return ProjectionResult(fake, dist, k)
 
 
 def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
