@@ -40,6 +40,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from icdjax import checks
 from icdjax import hashing
 from icdjax import resampling
 
@@ -161,11 +162,20 @@ def repair(start: np.ndarray, target: np.ndarray, *, seed: int = 0, trials: int 
   Returns:
     The repaired image, or None if the target does not tie, the image is too
     large, or the repair fails (the exact hash is the judge).
+
+  Raises:
+    InputError: ``start`` is not a grey uint8 image or ``target`` not 64 bools.
   """
-  target = np.asarray(target, bool).reshape(-1)
   start = np.asarray(start)
+  if start.ndim != 2 or start.dtype != np.uint8 or min(start.shape) < 1:
+    raise checks.InputError(f'floor repair: start must be a grey uint8 [H, W] image, got '
+                            f'shape {start.shape} and dtype {start.dtype}')
+  if np.shape(target) != (HASH_SIZE ** 2,) or np.asarray(target).dtype != np.bool_:
+    raise checks.InputError(f'floor repair: target must be bool [{HASH_SIZE ** 2}] bits, got '
+                            f'shape {np.shape(target)} and dtype {np.asarray(target).dtype}')
+  target = np.asarray(target)
   geo = _geometry(*start.shape)
-  if geo is None or target.size != HASH_SIZE ** 2 or target.sum() >= target.size // 2:
+  if geo is None or target.sum() >= target.size // 2:
     return None
   blocks = _blocks(geo, target)
   x = (start.T if geo.transpose else start).astype(np.int64)

@@ -57,6 +57,17 @@ def test_repair_refuses_targets_that_do_not_tie_and_large_images(sample_test):
   assert floor_repair.repair(big, np.zeros(64, bool)) is None
 
 
+@pytest.mark.parametrize('start, target, words', [
+    (np.zeros((28, 28, 3), np.uint8), np.zeros(64, bool), 'grey uint8 [H, W]'),
+    (np.zeros((28, 28), np.float32), np.zeros(64, bool), 'dtype float32'),
+    (np.zeros((28, 28), np.uint8), np.zeros(63, bool), 'bool [64]'),
+    (np.zeros((28, 28), np.uint8), np.zeros(64, np.int32), 'dtype int32'),
+])
+def test_repair_names_bad_input(start, target, words):
+  with pytest.raises(icdjax.InputError, match=words.replace('[', r'\[').replace(']', r'\]')):
+    floor_repair.repair(start, target)
+
+
 def test_settle_is_batch_independent_and_passes_other_targets(sample_test):
   originals, parents, targets, tie = _tie_pairs(sample_test, 20)
   fakes = parents.copy()
