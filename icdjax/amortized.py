@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import pathlib
 from typing import NamedTuple
 
@@ -75,6 +76,12 @@ class AmortizedConfig:
   @property
   def path(self) -> pathlib.Path:
     return pathlib.Path(self.weights) if self.weights else weights_path(self.hash)
+
+  def inputs(self) -> dict:
+    """The weights' SHA-1, so a resumed batch never mixes two networks' fakes."""
+    if not self.path.is_file():
+      return {'weights_sha1': None}
+    return {'weights_sha1': hashlib.sha1(self.path.read_bytes()).hexdigest()}
 
 
 class Net(nn.Module):

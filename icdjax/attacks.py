@@ -94,7 +94,10 @@ class Attack:
     """A JSON-able description: what fixes this attack's results."""
     config = {k: (str(v) if isinstance(v, hashes.HashSpec) else v)
               for k, v in dataclasses.asdict(self.config).items()}
-    return {'attack': self.family.name, 'polish': self.polish, 'config': config}
+    described = {'attack': self.family.name, 'polish': self.polish, 'config': config}
+    if hasattr(self.config, 'inputs'):  # files the results depend on (e.g. trained weights)
+      described['inputs'] = self.config.inputs()
+    return described
 
 
 def get(name: str, *, hash: str | hashes.HashSpec = 'ahash',  # pylint: disable=redefined-builtin
