@@ -30,6 +30,11 @@ _SMOOTH = flags.DEFINE_float('smoothness', _DEFAULTS.smoothness,
 _MARGIN = flags.DEFINE_float('margin', _DEFAULTS.margin * 255.0,
                              'Grey levels each relaxed bit must clear.', lower_bound=0.0)
 _SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
+_TEACHER = flags.DEFINE_string('teacher', '', 'results.npz of a batch run on the training split '
+                               'whose fakes the network also imitates (distillation).')
+_DISTILL = flags.DEFINE_float('distill_weight', _DEFAULTS.distill_weight,
+                              'Weight of the squared difference from the teacher\'s fakes.',
+                              lower_bound=0.0)
 _WORKDIR = common.define_workdir()
 _RESUME = common.define_resume()
 _OUT = flags.DEFINE_string('out', None, 'Weights file (default: the shipped one for --hash).')
@@ -44,7 +49,8 @@ def main(argv):
   config = dataclasses.replace(_DEFAULTS, hash=_HASH.value, steps=_STEPS.value,
                                batch_size=_BATCH.value, learning_rate=_LR.value,
                                smoothness=_SMOOTH.value, margin=_MARGIN.value / 255.0,
-                               seed=_SEED.value)
+                               seed=_SEED.value, teacher=_TEACHER.value,
+                               distill_weight=_DISTILL.value)
   params, _ = amortized_train.train(images, labels, config, workdir=_WORKDIR.value,
                                     resume=_RESUME.value)
   out = _OUT.value or amortized.weights_path(hashes.get(_HASH.value))

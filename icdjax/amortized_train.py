@@ -9,7 +9,14 @@ pass and takes an Adam step on
   + smoothness * mean(|finite differences of the change|^2)
 
 the pixel attack's objective (:func:`icdjax.pixel.objective`), averaged over
-the batch. The state (weights, optimiser, step) is checkpointed atomically
+the batch. With a ``teacher`` (the ``results.npz`` of a batch run of the
+pixel attack on the training split), the pairs are drawn from the teacher's
+and the loss adds
+
+  + distill_weight * mean((fake - teacher's fake)^2)
+
+so the network also learns *where* the pixel attack puts its change, which
+reads better than the least change the hinge and penalty alone find. The state (weights, optimiser, step) is checkpointed atomically
 every ``checkpoint_every`` steps to ``workdir``, so a stopped run resumes
 where it stopped with the same batches (batch ``k`` is drawn from
 ``fold_in(key, k)``).
@@ -50,19 +57,25 @@ class TrainConfig:
   smoothness: float = 48.0
   seed: int = 0
   checkpoint_every: int = 500
+  teacher: str = ''
+  distill_weight: float = 0.0
 
   def __post_init__(self):
     hashes.get(self.hash)  # raises a clear error for an unknown name
     errors = checks.config_errors(
         self, positive=('learning_rate', 'temperature'),
-        nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness'),
+        nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness',
+                     'distill_weight'),
         integers_at_least_1=('steps', 'batch_size', 'checkpoint_every'))
     if errors:
       raise ValueError('; '.join(errors))
 
 
-def loss_fn(params, originals_bits, parents, config: TrainConfig, spec: hashes.HashSpec):
-  """Mean loss over a batch; also returns the mean hinge and change terms."""
+def loss_fn(params, originals_bits, parents, config: TrainConfig, spec: hashes.HashSpec,
+            teacher=None):
+  """Mean loss over a batch; also returns the mean hinge and change terms.
+  ``teacher`` (float fakes ``[B, H, W]``) adds ``distill_weight`` times the
+  mean squared difference from them."""
   fake = amortized.fake_float(params, parents, originals_bits, spec)
   hinge = relaxed.image_hash_loss(spec.logits(fake), originals_bits,
                                   temperature=config.temperature, margin=config.margin)
@@ -71,6 +84,9 @@ def loss_fn(params, originals_bits, parents, config: TrainConfig, spec: hashes.H
   rough = (jnp.mean(jnp.square(jnp.diff(change, axis=-2)), axis=(-2, -1))
            + jnp.mean(jnp.square(jnp.diff(change, axis=-1)), axis=(-2, -1)))
   penalty = config.change_weight * energy + config.smoothness * rough
+  if teacher is not None:
+    penalty = penalty + config.distill_weight * jnp.mean(jnp.square(fake - teacher),
+                                                         axis=(-2, -1))
   return jnp.mean(hinge + penalty), (jnp.mean(hinge), jnp.mean(penalty))
 
 
@@ -93,15 +109,41 @@ def make_step(config: TrainConfig, tx: optax.GradientTransformation, images, lab
   labels = jnp.asarray(labels)
   base = jax.random.PRNGKey(config.seed)
 
+  taught = load_teacher(config.teacher, images, labels) if config.teacher else None
+
   @jax.jit
   def step(params, opt_state, k):
-    o, p = draw_batch(jax.random.fold_in(base, k), labels, config.batch_size)
+    key = jax.random.fold_in(base, k)
+    if taught is None:
+      (o, p), teacher = draw_batch(key, labels, config.batch_size), None
+    else:
+      i = jax.random.randint(key, (config.batch_size,), 0, taught[0].shape[0])
+      o, p, teacher = taught[0][i], taught[1][i], taught[2][i].astype(jnp.float32) / 255.0
     (loss, (hinge, penalty)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-        params, bits[o], images_f[p], config, spec)
+        params, bits[o], images_f[p], config, spec, teacher)
     updates, opt_state = tx.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, loss, hinge, penalty
 
   return step
+
+
+def load_teacher(path, images: np.ndarray, labels: np.ndarray):
+  """``(original_index, parent_index, fake)`` from a batch run's results.npz on
+  these training images; a clear error if missing, corrupt or made on others."""
+  try:
+    with np.load(path) as z:
+      o, p, fake = (np.asarray(z[k]) for k in ('original_index', 'parent_index', 'fake'))
+      o_lab, p_lab = np.asarray(z['original_label']), np.asarray(z['parent_label'])
+  except FileNotFoundError:
+    raise checks.InputError(f'teacher file {path} does not exist') from None
+  except Exception as e:  # np.load raises several types on corrupt input
+    raise checks.InputError(f'teacher file {path} is not a batch results.npz: {e}') from None
+  n = len(labels)
+  if (fake.shape[1:] != images.shape[1:] or fake.dtype != np.uint8 or o.min() < 0
+      or max(o.max(), p.max()) >= n or (labels[o] != o_lab).any() or (labels[p] != p_lab).any()):
+    raise checks.InputError(f'teacher file {path} was not made on these training images '
+                            f'({n} of shape {images.shape[1:]})')
+  return jnp.asarray(o), jnp.asarray(p), jnp.asarray(fake)
 
 
 def _checkpoint(path: pathlib.Path, state: dict, step: int, history: list) -> None:

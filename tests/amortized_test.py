@@ -77,3 +77,77 @@ def test_training_resumes_to_the_same_weights_and_runs_any_hash(tmp_path, sample
 def test_bad_training_config_is_refused(kwargs):
   with pytest.raises(ValueError):
     amortized_train.TrainConfig(**kwargs)
+
+
+def _teacher_file(path, images, labels, n=32):
+  """A results.npz as a batch run writes it: projection fakes of training pairs."""
+  p = pairs_lib.different_label_pairs(labels, n, 3)
+  out = _run(attacks.get('projection'), images[p[:, 0]], images[p[:, 1]])
+  np.savez(path, original_index=p[:, 0], parent_index=p[:, 1], fake=np.asarray(out.fake),
+           original_label=labels[p[:, 0]], parent_label=labels[p[:, 1]])
+  return p, np.asarray(out.fake)
+
+
+def test_distillation_term_is_the_weighted_squared_difference(sample_train):
+  images, _ = sample_train
+  spec = hashes.get('ahash')
+  params = amortized.init_params(jax.random.PRNGKey(0), spec)
+  parents = jnp.asarray(images[:4], jnp.float32) / 255.0
+  bits = spec.traced(jnp.asarray(images[4:8]))
+  config = amortized_train.TrainConfig(distill_weight=3.0)
+  fake = amortized.fake_float(params, parents, bits, spec)
+  plain, _ = amortized_train.loss_fn(params, bits, parents, config, spec)
+  same, _ = amortized_train.loss_fn(params, bits, parents, config, spec, fake)
+  moved, _ = amortized_train.loss_fn(params, bits, parents, config, spec, fake + 0.1)
+  np.testing.assert_allclose(same, plain, rtol=1e-6)
+  np.testing.assert_allclose(moved - plain, 3.0 * 0.01, rtol=1e-4)
+
+
+def test_training_with_a_teacher_moves_the_fakes_towards_it(tmp_path, sample_train):
+  images, labels = sample_train
+  p, teacher = _teacher_file(tmp_path / 't.npz', images, labels)
+  spec = hashes.get('ahash')
+
+  def distance_to_teacher(distill_weight):
+    config = amortized_train.TrainConfig(steps=40, batch_size=16, checkpoint_every=40,
+                                         teacher=str(tmp_path / 't.npz'),
+                                         distill_weight=distill_weight)
+    params, hist = amortized_train.train(images, labels, config,
+                                         workdir=tmp_path / f'w{distill_weight}',
+                                         progress=False, log=lambda _: None)
+    assert np.all(np.isfinite(hist))
+    fake = amortized.fake_float(params, jnp.asarray(images[p[:, 1]], jnp.float32) / 255.0,
+                                spec.traced(jnp.asarray(images[p[:, 0]])), spec)
+    return float(jnp.mean(jnp.square(fake - teacher / 255.0)))
+
+  assert distance_to_teacher(100.0) < 0.8 * distance_to_teacher(0.0)
+
+
+def test_a_bad_teacher_file_is_named(tmp_path, sample_train):
+  images, labels = sample_train
+  with pytest.raises(icdjax.InputError, match='does not exist'):
+    amortized_train.load_teacher(tmp_path / 'none.npz', images, labels)
+  (tmp_path / 'bad.npz').write_bytes(b'not an npz')
+  with pytest.raises(icdjax.InputError, match='not a batch results.npz'):
+    amortized_train.load_teacher(tmp_path / 'bad.npz', images, labels)
+  _teacher_file(tmp_path / 't.npz', images, labels)
+  with pytest.raises(icdjax.InputError, match='not made on these training images'):
+    amortized_train.load_teacher(tmp_path / 't.npz', images, (labels + 1) % 10)
+
+
+def test_a_resumed_batch_refuses_other_weights_at_the_same_path(tmp_path, sample_test):
+  from icdjax import batch
+  images, labels = sample_test
+  spec = hashes.get('ahash')
+  path = tmp_path / 'w.msgpack'
+  amortized.save(amortized.init_params(jax.random.PRNGKey(0), spec), path)
+  attack = attacks.get('amortized', weights=str(path))
+  p = pairs_lib.different_label_pairs(labels, 4, 0)
+  batch.run_batch(images, labels, p, attack, seed=0, chunk_size=2, workdir=tmp_path / 'b',
+                  max_chunks=1, progress=False, log=lambda _: None)
+  amortized.save(amortized.init_params(jax.random.PRNGKey(1), spec), path)
+  amortized.load.cache_clear()
+  with pytest.raises(ValueError, match='other settings'):
+    batch.run_batch(images, labels, p, attacks.get('amortized', weights=str(path)), seed=0,
+                    chunk_size=2, workdir=tmp_path / 'b', resume=True, progress=False,
+                    log=lambda _: None)
