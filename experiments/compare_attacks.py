@@ -45,6 +45,7 @@ def main(argv):
     chosen.append(attack)
     per_device = 16 if attack.family.trains_per_pair else 1024
     sizes[attack.name] = min(per_device, len(pairs)) * jax.local_device_count()
+  chosen = compare.runnable(chosen, explicit=_ATTACKS.present, log=print)
   report = compare.compare(images, labels, pairs, chosen, workdir=_WORKDIR.value,
                            seed=_SEED.value, chunk_sizes=sizes, resume=_RESUME.value,
                            **_DATA.describe(), devices=jax.local_device_count())

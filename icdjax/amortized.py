@@ -77,6 +77,10 @@ class AmortizedConfig:
   def path(self) -> pathlib.Path:
     return pathlib.Path(self.weights) if self.weights else weights_path(self.hash)
 
+  def unavailable(self) -> str | None:
+    """Why this attack cannot run (its weights are missing), or None."""
+    return None if self.path.is_file() else _missing(self.path, self.hash)
+
   def inputs(self) -> dict:
     """The weights' SHA-1, so a resumed batch never mixes two networks' fakes."""
     if not self.path.is_file():
@@ -142,13 +146,17 @@ def save(params, path: str | pathlib.Path) -> None:
   tmp.replace(path)
 
 
+def _missing(path: pathlib.Path, spec: hashes.HashSpec) -> str:
+  return (f'no amortized weights for hash {spec.name} at {path}; train them with '
+          f'`python -m experiments.train_amortized --hash={spec.name} --data_dir=...` '
+          '(distilled with --teacher=, as README.md shows)')
+
+
 @functools.lru_cache(maxsize=4)
 def load(path: pathlib.Path, spec: hashes.HashSpec):
   """The float32 weights in ``path`` for ``spec``; a clear error if missing or corrupt."""
   if not path.is_file():
-    raise checks.InputError(
-        f'no amortized weights for hash {spec.name} at {path}; train them with '
-        f'`python -m experiments.train_amortized --hash={spec.name} --data_dir=...`')
+    raise checks.InputError(_missing(path, spec))
   shapes = jax.eval_shape(lambda: init_params(jax.random.PRNGKey(0), spec))
   template = jax.tree_util.tree_map(lambda a: np.zeros(a.shape, np.float16), shapes)
   try:

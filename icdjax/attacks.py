@@ -90,6 +90,11 @@ class Attack:
     """The same attack without ``--polish``."""
     return dataclasses.replace(self, polish=False)
 
+  def unavailable(self) -> str | None:
+    """Why this attack cannot run here (e.g. no trained weights for its hash), or None."""
+    check = getattr(self.config, 'unavailable', None)
+    return check() if check else None
+
   def describe(self) -> dict:
     """A JSON-able description: what fixes this attack's results."""
     config = {k: (str(v) if isinstance(v, hashes.HashSpec) else v)

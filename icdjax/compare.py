@@ -25,6 +25,7 @@ import numpy as np
 
 from icdjax import attacks
 from icdjax import batch
+from icdjax import checks
 from icdjax import chunks
 from icdjax import judge
 from icdjax import plotting
@@ -83,6 +84,24 @@ def polish_stored(base: tuple, images, labels, pairs, attack: attacks.Attack, wo
       {'polished_from': attack.base.name, 'pairs': len(pairs), 'polish_seconds': seconds,
        'base_attacks_per_second': base_rate}, indent=2))
   return results, (base_rate, len(pairs) / seconds)
+
+
+def runnable(attack_list: list[attacks.Attack], *, explicit: bool, log=print) -> list:
+  """The attacks that can run here. One that cannot (no trained weights for
+  the hash) is an InputError before anything runs when the user named it, and
+  is skipped with a line saying why when it came from the default list."""
+  kept = []
+  for attack in attack_list:
+    why = attack.unavailable()
+    if why is None:
+      kept.append(attack)
+    elif explicit:
+      raise checks.InputError(f'{attack.name}: {why}')
+    else:
+      log(f'skipping {attack.name}: {why}')
+  if not kept:
+    raise checks.InputError('none of the attacks can run here')
+  return kept
 
 
 def compare(images, labels, pairs, attack_list: list[attacks.Attack], *, workdir, seed: int,

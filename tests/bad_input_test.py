@@ -75,6 +75,9 @@ def _cases(d):
        r'pairs.csv line 2: image not found: .*c.png', 'c15'),
       ('corrupt image in a folder', ['attack_images', f'--folder={d}/broken', w('c16')],
        r'b.png is not a readable image', 'c16'),
+      ('missing weights, before any attack runs',
+       ['compare_attacks', '--attacks=projection,amortized+polish', '--hash=dhash', w('c17')],
+       r'amortized\+polish: no amortized weights for hash dhash', 'c17'),
   ]
 
 
