@@ -16,15 +16,17 @@ and the loss adds
   + distill_weight * mean((fake - teacher's fake)^2)
 
 so the network also learns *where* the pixel attack puts its change, which
-reads better than the least change the hinge and penalty alone find. The state (weights, optimiser, step) is checkpointed atomically
-every ``checkpoint_every`` steps to ``workdir``, so a stopped run resumes
-where it stopped with the same batches (batch ``k`` is drawn from
-``fold_in(key, k)``).
+reads better than the least change the hinge and penalty alone find. The
+state (weights, optimiser, step) is checkpointed atomically every
+``checkpoint_every`` steps to ``workdir``, so a stopped run resumes where it
+stopped with the same batches (batch ``k`` is drawn from ``fold_in(key, k)``);
+the run's settings, with the teacher file's SHA-1, must match to resume.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import pathlib
 import time
@@ -102,14 +104,14 @@ def draw_batch(key: jax.Array, labels: jnp.ndarray, batch_size: int):
   return o, p
 
 
-def make_step(config: TrainConfig, tx: optax.GradientTransformation, images, labels):
+def make_step(config: TrainConfig, tx: optax.GradientTransformation, images, labels,
+              taught=None):
+  """The jitted training step; ``taught`` is :func:`load_teacher`'s triple or None."""
   spec = hashes.get(config.hash)
   images_f = jnp.asarray(images, jnp.float32) / 255.0
   bits = spec.traced(jnp.asarray(images))
   labels = jnp.asarray(labels)
   base = jax.random.PRNGKey(config.seed)
-
-  taught = load_teacher(config.teacher, images, labels) if config.teacher else None
 
   @jax.jit
   def step(params, opt_state, k):
@@ -138,9 +140,11 @@ def load_teacher(path, images: np.ndarray, labels: np.ndarray):
     raise checks.InputError(f'teacher file {path} does not exist') from None
   except Exception as e:  # np.load raises several types on corrupt input
     raise checks.InputError(f'teacher file {path} is not a batch results.npz: {e}') from None
-  n = len(labels)
-  if (fake.shape[1:] != images.shape[1:] or fake.dtype != np.uint8 or o.min() < 0
-      or max(o.max(), p.max()) >= n or (labels[o] != o_lab).any() or (labels[p] != p_lab).any()):
+  n, m = len(labels), len(fake)
+  if (m == 0 or fake.shape[1:] != images.shape[1:] or fake.dtype != np.uint8
+      or any(a.shape != (m,) for a in (o, p, o_lab, p_lab))
+      or min(o.min(), p.min()) < 0 or max(o.max(), p.max()) >= n
+      or (labels[o] != o_lab).any() or (labels[p] != p_lab).any()):
     raise checks.InputError(f'teacher file {path} was not made on these training images '
                             f'({n} of shape {images.shape[1:]})')
   return jnp.asarray(o), jnp.asarray(p), jnp.asarray(fake)
@@ -164,10 +168,14 @@ def train(images: np.ndarray, labels: np.ndarray, config: TrainConfig, *, workdi
   after that many steps (checkpointed), as an interruption would.
   """
   spec = hashes.get(config.hash)
+  taught = load_teacher(config.teacher, images, labels) if config.teacher else None
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   ckpt, spec_file = workdir / 'checkpoint.msgpack', workdir / 'train_spec.json'
-  described = json.dumps(dataclasses.asdict(config), sort_keys=True)
+  settings = dataclasses.asdict(config)
+  if config.teacher:  # the same path with other fakes is another run
+    settings['teacher_sha1'] = hashlib.sha1(pathlib.Path(config.teacher).read_bytes()).hexdigest()
+  described = json.dumps(settings, sort_keys=True)
   schedule = optax.warmup_cosine_decay_schedule(0.0, config.learning_rate, config.steps // 20,
                                                 config.steps, config.learning_rate / 50)
   tx = optax.adam(schedule)
@@ -189,7 +197,7 @@ def train(images: np.ndarray, labels: np.ndarray, config: TrainConfig, *, workdi
     start, history = int(raw['step']), [np.asarray(h) for h in np.asarray(raw['history'])]
     log(f'resuming at step {start} of {config.steps}')
   chunks.write_text_atomic(spec_file, described)
-  step = make_step(config, tx, images, labels)
+  step = make_step(config, tx, images, labels, taught)
   bar = progress_lib.Progress(config.steps, start, unit='steps') if progress else None
   t0, losses = time.perf_counter(), []
   end = config.steps if stop_after is None else min(config.steps, start + stop_after)

@@ -133,6 +133,33 @@ def test_a_bad_teacher_file_is_named(tmp_path, sample_train):
   _teacher_file(tmp_path / 't.npz', images, labels)
   with pytest.raises(icdjax.InputError, match='not made on these training images'):
     amortized_train.load_teacher(tmp_path / 't.npz', images, (labels + 1) % 10)
+  with np.load(tmp_path / 't.npz') as z:
+    np.savez(tmp_path / 'empty.npz', **{k: z[k][:0] for k in z.files})
+  with pytest.raises(icdjax.InputError, match='not made on these training images'):
+    amortized_train.load_teacher(tmp_path / 'empty.npz', images, labels)
+  # Training refuses a missing teacher before it creates its workdir.
+  config = amortized_train.TrainConfig(teacher=str(tmp_path / 'none.npz'), distill_weight=1.0,
+                                       **TINY)
+  with pytest.raises(icdjax.InputError, match='does not exist'):
+    amortized_train.train(images, labels, config, workdir=tmp_path / 'w', progress=False,
+                          log=lambda _: None)
+  assert not (tmp_path / 'w').exists()
+
+
+def test_a_resume_refuses_another_teacher_at_the_same_path(tmp_path, sample_train):
+  images, labels = sample_train
+  _teacher_file(tmp_path / 't.npz', images, labels)
+  config = amortized_train.TrainConfig(teacher=str(tmp_path / 't.npz'), distill_weight=1.0,
+                                       **TINY)
+  amortized_train.train(images, labels, config, workdir=tmp_path / 'w', stop_after=4,
+                        progress=False, log=lambda _: None)
+  with np.load(tmp_path / 't.npz') as z:
+    changed = {k: z[k] for k in z.files}
+  changed['fake'] = 255 - changed['fake']
+  np.savez(tmp_path / 't.npz', **changed)
+  with pytest.raises(ValueError, match='other settings'):
+    amortized_train.train(images, labels, config, workdir=tmp_path / 'w', resume=True,
+                          progress=False, log=lambda _: None)
 
 
 def test_a_resumed_batch_refuses_other_weights_at_the_same_path(tmp_path, sample_test):
