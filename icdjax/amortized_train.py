@@ -69,6 +69,8 @@ class TrainConfig:
         nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness',
                      'distill_weight'),
         integers_at_least_1=('steps', 'batch_size', 'checkpoint_every'))
+    if self.distill_weight > 0 and not self.teacher:
+      errors.append(f'distill_weight {self.distill_weight} needs a teacher (--teacher=)')
     if errors:
       raise ValueError('; '.join(errors))
 

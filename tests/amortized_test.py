@@ -73,7 +73,8 @@ def test_training_resumes_to_the_same_weights_and_runs_any_hash(tmp_path, sample
   assert out.fake.shape == (28, 28) and 0 <= int(out.hamming_distance) <= 64
 
 
-@pytest.mark.parametrize('kwargs', [dict(steps=0), dict(hash='md5'), dict(learning_rate=0.0)])
+@pytest.mark.parametrize('kwargs', [dict(steps=0), dict(hash='md5'), dict(learning_rate=0.0),
+                                    dict(distill_weight=1.0), dict(distill_weight=-1.0)])
 def test_bad_training_config_is_refused(kwargs):
   with pytest.raises(ValueError):
     amortized_train.TrainConfig(**kwargs)
@@ -94,7 +95,7 @@ def test_distillation_term_is_the_weighted_squared_difference(sample_train):
   params = amortized.init_params(jax.random.PRNGKey(0), spec)
   parents = jnp.asarray(images[:4], jnp.float32) / 255.0
   bits = spec.traced(jnp.asarray(images[4:8]))
-  config = amortized_train.TrainConfig(distill_weight=3.0)
+  config = amortized_train.TrainConfig(distill_weight=3.0, teacher='unused.npz')
   fake = amortized.fake_float(params, parents, bits, spec)
   plain, _ = amortized_train.loss_fn(params, bits, parents, config, spec)
   same, _ = amortized_train.loss_fn(params, bits, parents, config, spec, fake)
