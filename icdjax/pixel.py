@@ -1,14 +1,20 @@
 """The pixel attack: optimise the fake's pixels directly, no generator networks.
 
-The fake is ``clip(parent + delta, 0, 1)``; ``delta`` starts at 0 and takes
-Adam steps on the smooth-hinge hash loss of the fake's relaxed hash
-(:mod:`icdjax.relaxed`) plus a perceptual penalty on the change:
+The fake is ``clip(warp(parent, flow) + delta, 0, 1)``: the parent's strokes
+moved by a smooth displacement field of at most ``max_shift`` pixels
+(:mod:`icdjax.warp`), plus an additive change. Both start at 0 and take Adam
+steps on the smooth-hinge hash loss of the fake's relaxed hash
+(:mod:`icdjax.relaxed`) plus a perceptual penalty:
 
   penalty = change_weight * mean(w * delta^2) + smoothness * mean(|grad delta|^2)
+            + warp_weight * mean(|flow|^2) + warp_smoothness * mean(|grad flow|^2)
 
 with ``w = 1 + stroke_weight * parent`` (changing the parent's strokes costs
 more than adding faint haze around them) and squared finite differences (a
-smooth change is less visible than speckle). Every ``check_every`` steps the
+smooth change is less visible than speckle). Moving a stroke by a fraction
+of a pixel shifts block means that the additive change would otherwise buy
+by cutting the stroke or hazing its background; ``max_shift=0`` is the
+additive attack alone. Every ``check_every`` steps the
 fake is rounded to uint8 and hashed exactly; once it matches (within
 ``slack_bits``) it is frozen, so each pair stops at the least change it
 needs. One attack is a pure function of ``(key, original, parent, config)``,
@@ -39,6 +45,7 @@ from icdjax import hashing
 from icdjax import projection
 from icdjax import relaxed
 from icdjax import transforms
+from icdjax import warp
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +78,10 @@ class PixelConfig:
     start: 'parent' (delta starts at 0) or 'projection' (delta starts at the
       projection attack's change, the least-change fake; the Adam steps then
       only add what the surviving asks for).
+    max_shift: the most a stroke may move, in pixels (0..1; 0: no warp).
+    warp_weight: weight of the displacement field's mean squared length.
+    warp_smoothness: weight of the field's squared finite differences.
+    warp_learning_rate: Adam's step on the field, in pixels.
   """
   hash: hashes.HashSpec = hashes.get('ahash')
   slack_bits: int = 0
@@ -87,13 +98,18 @@ class PixelConfig:
   survive: tuple[transforms.Transform, ...] = ()
   survive_bits: int | None = None
   start: str = 'parent'
+  max_shift: float = 1.0
+  warp_weight: float = 1.0
+  warp_smoothness: float = 50.0
+  warp_learning_rate: float = 0.05
 
   def __post_init__(self):
     if not isinstance(self.hash, hashes.HashSpec):
       object.__setattr__(self, 'hash', hashes.get(self.hash))
     errors = checks.config_errors(
-        self, prefix='pixel ', positive=('learning_rate', 'temperature'),
-        nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness'),
+        self, prefix='pixel ', positive=('learning_rate', 'temperature', 'warp_learning_rate'),
+        nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness', 'warp_weight',
+                     'warp_smoothness'),
         integers_at_least_1=('rounds', 'check_every'), slack_bits_below=self.hash.n_bits)
     if isinstance(self.survive, str):
       object.__setattr__(self, 'survive', transforms.parse(self.survive))
@@ -107,6 +123,9 @@ class PixelConfig:
       errors.append(f'pixel start must be one of {", ".join(_STARTS)}, got {self.start!r}')
     if not (math.isfinite(self.penalty_decay) and 0 < self.penalty_decay <= 1):
       errors.append(f'pixel penalty_decay must be in (0, 1], got {self.penalty_decay}')
+    if not (isinstance(self.max_shift, (int, float)) and 0 <= self.max_shift <= warp.MAX_SHIFT):
+      errors.append(f'pixel max_shift must be in [0, {warp.MAX_SHIFT:g}] pixels, '
+                    f'got {self.max_shift}')
     if not (math.isfinite(self.margin_growth) and 1 <= self.margin_growth <= 2):
       errors.append(f'pixel margin_growth must be in [1, 2], got {self.margin_growth}')
     if errors:
@@ -126,17 +145,37 @@ _STARTS = {
 }
 
 
+class Change(NamedTuple):
+  """What the attack optimises: the fake is ``warp(parent, flow) + delta``."""
+  delta: jnp.ndarray  # [H, W], [0, 1] units
+  flow: jnp.ndarray   # [2, H, W] pixels; [2, 1, 1] zeros when max_shift is 0
+
+
+def no_change(shape: tuple[int, int], config: PixelConfig) -> Change:
+  """The change that leaves a parent of ``shape (H, W)`` as it is."""
+  return Change(jnp.zeros(shape, jnp.float32),
+                warp.zero_flow(shape if config.max_shift else (1, 1)))
+
+
+def base(parent: jnp.ndarray, flow: jnp.ndarray, config: PixelConfig) -> jnp.ndarray:
+  """The parent with its strokes moved (the parent itself when ``max_shift`` is 0)."""
+  return warp.warp(parent, flow) if config.max_shift else parent
+
+
 class PixelResult(NamedTuple):
   fake: jnp.ndarray              # uint8 [H, W]
   hamming_distance: jnp.ndarray  # int32, exact
 
 
-def objective(delta: jnp.ndarray, parent: jnp.ndarray, target_bits: jnp.ndarray,
+def objective(change: Change | jnp.ndarray, parent: jnp.ndarray, target_bits: jnp.ndarray,
               penalty_scale: jnp.ndarray, config: PixelConfig,
               margin: jnp.ndarray | float | None = None) -> jnp.ndarray:
   """Hash loss plus ``penalty_scale`` times the perceptual penalty of the
-  change ``delta [H, W]`` (float, [0, 1] units)."""
-  fake = jnp.clip(parent + delta, 0.0, 1.0)
+  change (a :class:`Change`, or an additive ``delta [H, W]`` alone)."""
+  if not isinstance(change, Change):
+    change = no_change(jnp.shape(parent), config)._replace(delta=change)
+  delta = change.delta
+  fake = jnp.clip(base(parent, change.flow, config) + delta, 0.0, 1.0)
   hash_loss = 0.0
   for view in (fake, *(t.stand_in(fake) for t in config.survive)):
     hash_loss += relaxed.image_hash_loss(config.hash.logits(view), target_bits,
@@ -146,7 +185,10 @@ def objective(delta: jnp.ndarray, parent: jnp.ndarray, target_bits: jnp.ndarray,
   energy = jnp.mean((1.0 + config.stroke_weight * parent) * jnp.square(delta))
   rough = (jnp.mean(jnp.square(jnp.diff(delta, axis=0)))
            + jnp.mean(jnp.square(jnp.diff(delta, axis=1))))
-  return hash_loss + penalty_scale * (config.change_weight * energy + config.smoothness * rough)
+  penalty = config.change_weight * energy + config.smoothness * rough
+  if config.max_shift:
+    penalty += warp.penalty(change.flow, config.warp_weight, config.warp_smoothness)
+  return hash_loss + penalty_scale * penalty
 
 
 def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
@@ -157,46 +199,51 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   spec = config.hash
   target = spec.target(original)
   parent_f = jnp.asarray(parent, jnp.float32) / 255.0
-  tx = optax.adam(config.learning_rate)
+  tx = optax.multi_transform(
+      {'delta': optax.adam(config.learning_rate), 'flow': optax.adam(config.warp_learning_rate)},
+      Change('delta', 'flow'))
   grad = jax.grad(objective)
 
-  def distance(delta):
-    return jnp.sum(spec.traced(hashing.quantize(parent_f + delta)) != target, dtype=jnp.int32)
+  def fake_of(change):
+    return hashing.quantize(base(parent_f, change.flow, config) + change.delta)
 
-  def holds(delta):  # the exact distance, and whether every stand-in keeps the match
-    fake = hashing.quantize(parent_f + delta)
+  def holds(change):  # the exact distance, and whether every stand-in keeps the match
+    fake = fake_of(change)
     ok = jnp.array(True)
     for t in config.survive:
       view = hashing.quantize(t.hard(fake.astype(jnp.float32) / 255.0))
       ok &= jnp.sum(spec.traced(view) != target) <= config.survive_bits
-    return distance(delta), ok
+    return jnp.sum(spec.traced(fake) != target, dtype=jnp.int32), ok
 
   def adam_step(carry, scales):
-    delta, opt = carry
+    change, opt = carry
     penalty_scale, margin = scales
-    updates, opt = tx.update(grad(delta, parent_f, target, penalty_scale, config, margin), opt,
-                             delta)
-    moved = optax.apply_updates(delta, updates)
-    # Projected step: keep parent + delta in the box, so no pixel is stranded
-    # past a clip where its gradient is zero.
-    return (jnp.clip(parent_f + moved, 0.0, 1.0) - parent_f, opt), None
+    updates, opt = tx.update(grad(change, parent_f, target, penalty_scale, config, margin), opt,
+                             change)
+    moved = optax.apply_updates(change, updates)
+    # Projected step: the field within max_shift, and base + delta in the box,
+    # so no pixel is stranded past a clip where its gradient is zero.
+    flow = jnp.clip(moved.flow, -config.max_shift, config.max_shift)
+    under = base(parent_f, flow, config)
+    return (Change(jnp.clip(under + moved.delta, 0.0, 1.0) - under, flow), opt), None
 
   def round_(carry, k):
-    delta, opt, dist, ok = carry
+    change, opt, dist, ok = carry
     done = (dist <= config.slack_bits) & ok
     k = k.astype(jnp.float32)
     scales = (jnp.full((config.check_every,), config.penalty_decay ** k),
               jnp.full((config.check_every,), config.margin * config.margin_growth ** k))
-    (moved, moved_opt), _ = jax.lax.scan(adam_step, (delta, opt), scales)
-    delta = jnp.where(done, delta, moved)
-    opt = jax.tree.map(lambda a, b: jnp.where(done, a, b), opt, moved_opt)
-    new_dist, new_ok = holds(delta)
-    return (delta, opt, jnp.where(done, dist, new_dist), jnp.where(done, ok, new_ok)), None
+    (moved, moved_opt), _ = jax.lax.scan(adam_step, (change, opt), scales)
+    keep = lambda a, b: jnp.where(done, a, b)  # pylint: disable=unnecessary-lambda-assignment
+    change, opt = jax.tree.map(keep, change, moved), jax.tree.map(keep, opt, moved_opt)
+    new_dist, new_ok = holds(change)
+    return (change, opt, jnp.where(done, dist, new_dist), jnp.where(done, ok, new_ok)), None
 
-  delta0 = _STARTS[config.start](parent, target, config) / 255.0
-  carry = (delta0, tx.init(delta0), *holds(delta0))
-  (delta, _, dist, _), _ = jax.lax.scan(round_, carry, jnp.arange(config.rounds))
-  fake = hashing.quantize(parent_f + delta)
+  change0 = no_change(jnp.shape(parent), config)._replace(
+      delta=_STARTS[config.start](parent, target, config) / 255.0)
+  carry = (change0, tx.init(change0), *holds(change0))
+  (change, _, dist, _), _ = jax.lax.scan(round_, carry, jnp.arange(config.rounds))
+  fake = fake_of(change)
   if spec.settle_ties is not None and not config.survive:  # exact ties (wHash's floor)
     fake, dist = spec.settle_ties(parent, target, fake, dist, slack_bits=config.slack_bits,
                                   stroke_weight=config.stroke_weight)
