@@ -30,8 +30,8 @@ _PAIRS_SEED = flags.DEFINE_integer('pairs_seed', 0, 'Seed of the random pairs.')
 _SAME = flags.DEFINE_bool('allow_same_label', False, 'Allow pairs of the same digit.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Attack seed (pair k uses fold_in(seed, k)).')
 _CHUNK = flags.DEFINE_integer('chunk_size', None,
-                              'Pairs per vmapped chunk (default: 16 per device for the trained '
-                              'families, 1024 per device otherwise).', lower_bound=1)
+                              "Pairs per vmapped chunk (default: the family's size per device; "
+                              '1024 per GPU/TPU).', lower_bound=1)
 _WORKDIR = common.define_workdir()
 _RESUME = common.define_resume()
 _COORD = flags.DEFINE_string('coordinator_address', None, 'jax.distributed coordinator host:port.')
@@ -48,8 +48,7 @@ def main(argv):
   pairs = (pairs_lib.read_pairs_csv(_PAIRS.value, labels, allow_same_label=_SAME.value)
            if _PAIRS.value else
            pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _PAIRS_SEED.value))
-  per_device = 16 if attack.family.trains_per_pair else 1024
-  chunk = _CHUNK.value or per_device * jax.local_device_count()
+  chunk = _CHUNK.value or attack.chunk_size(len(pairs))
   results = batch.run_batch(images, labels, pairs, attack, seed=_SEED.value, chunk_size=chunk,
                             workdir=_WORKDIR.value, resume=_RESUME.value)
   if results is None:

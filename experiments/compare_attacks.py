@@ -43,8 +43,7 @@ def main(argv):
     attack = attacks.get(item, hash=_ATTACK.hash.value, slack_bits=_ATTACK.slack_bits.value,
                          epochs=_ATTACK.epochs.value, **settings)
     chosen.append(attack)
-    per_device = 16 if attack.family.trains_per_pair else 1024
-    sizes[attack.name] = min(per_device, len(pairs)) * jax.local_device_count()
+    sizes[attack.name] = attack.chunk_size(len(pairs))
   chosen = compare.runnable(chosen, explicit=_ATTACKS.present, log=print)
   report = compare.compare(images, labels, pairs, chosen, workdir=_WORKDIR.value,
                            seed=_SEED.value, chunk_sizes=sizes, resume=_RESUME.value,

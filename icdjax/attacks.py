@@ -22,6 +22,7 @@ import dataclasses
 import functools
 from typing import Any, Callable, NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from icdjax import amortized
@@ -44,6 +45,10 @@ class Family(NamedTuple):
   run: Callable[..., Any]           # (key, original, parent, config) -> (fake, distance, ...)
   description: str
   trains_per_pair: bool
+  cpu_chunk: int = 1024  # pairs per CPU device per vmapped chunk (what fits its caches)
+
+
+ACCELERATOR_CHUNK = 1024  # pairs per GPU/TPU device per chunk, every family
 
 
 _FAMILIES: dict[str, Family] = {}
@@ -89,6 +94,14 @@ class Attack:
   def base(self) -> 'Attack':
     """The same attack without ``--polish``."""
     return dataclasses.replace(self, polish=False)
+
+  def chunk_size(self, n_pairs: int, devices=None) -> int:
+    """Pairs per vmapped chunk over ``devices`` (default: the local ones): the
+    family's CPU size, or :data:`ACCELERATOR_CHUNK` on a GPU/TPU, per device,
+    and no more than ``n_pairs`` needs (a multiple of the device count)."""
+    devices = jax.local_devices() if devices is None else devices
+    per_device = self.family.cpu_chunk if devices[0].platform == 'cpu' else ACCELERATOR_CHUNK
+    return min(per_device, -(-n_pairs // len(devices))) * len(devices)
 
   def unavailable(self) -> str | None:
     """Why this attack cannot run here (e.g. no trained weights for its hash), or None."""
@@ -160,19 +173,21 @@ def _gan(model: int):
 
 
 register(Family('model1', _gan(1), gan.attack, "the paper's Model 1: Real -> Hash nets, chained",
-                trains_per_pair=True))
+                trains_per_pair=True, cpu_chunk=16))
 register(Family('model2', _gan(2), gan.attack,
                 "the paper's Model 2: Real and Hash nets concurrent, Real down-weighted",
-                trains_per_pair=True))
+                trains_per_pair=True, cpu_chunk=16))
 register(Family('projection', projection.ProjectionConfig, projection.attack,
                 'Jacobi steps onto the hash constraints, exact checks', trains_per_pair=False))
 register(Family('pixel', pixel.PixelConfig, pixel.attack,
-                'Adam on the pixels: hinge hash loss + perceptual penalty', trains_per_pair=False))
+                'Adam on a smooth stroke shift and an additive change: hinge hash loss + '
+                'perceptual penalty', trains_per_pair=False, cpu_chunk=128))
 register(Family('robust', functools.partial(pixel.PixelConfig, start='projection',
                                             learning_rate=0.001, stroke_weight=0.0,
-                                            margin=4.0 / 255.0, smoothness=4.0, rounds=30),
+                                            margin=4.0 / 255.0, smoothness=4.0, rounds=30,
+                                            max_shift=0.0),
                 pixel.attack, "the projection's least-change fake, then Adam steps over the "
-                '--survive transformations (EOT)', trains_per_pair=False))
+                '--survive transformations (EOT)', trains_per_pair=False, cpu_chunk=128))
 register(Family('amortized', amortized.AmortizedConfig, amortized.attack,
                 'one forward pass of a conditional network trained once per hash',
                 trains_per_pair=False))

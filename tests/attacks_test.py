@@ -24,6 +24,21 @@ def test_registry_names_and_errors():
   assert hash(attacks.get('pixel')) == hash(attacks.get('pixel'))
 
 
+class _Device:
+  def __init__(self, platform):
+    self.platform = platform
+
+
+def test_chunk_size_per_family_and_platform():
+  cpu, gpu = [_Device('cpu')] * 2, [_Device('gpu')]
+  assert attacks.get('model2').chunk_size(1000, cpu) == 32
+  assert attacks.get('pixel').chunk_size(1000, cpu) == 256
+  assert attacks.get('projection').chunk_size(1000, cpu) == 1000
+  assert attacks.get('projection').chunk_size(999, cpu) == 1000  # a multiple of the devices
+  assert attacks.get('model2').chunk_size(10_000, gpu) == attacks.ACCELERATOR_CHUNK
+  assert attacks.get('pixel').chunk_size(5, gpu) == 5
+
+
 @pytest.mark.parametrize('family', ['projection', 'pixel', 'model2'])
 @pytest.mark.parametrize('name', ['whash', 'keyed8:3'])
 def test_every_family_runs_with_every_hash_and_polish_finishes(family, name, sample_test):
