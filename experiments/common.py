@@ -53,6 +53,8 @@ class AttackFlags:
                                 lower_bound=0)
     self.stroke_weight = _define('float', 'stroke_weight', None, "Extra cost of changing "
                                  "bright pixels (digits' strokes); 0 for photos.", lower_bound=0)
+    self.set = _define('list', 'set', [], "Config fields of the attack family, name=value "
+                       '(e.g. --set=smoothness=16,max_shift=0; amortized: weights=PATH).')
     self.default = default_attack
 
   def family(self) -> str:
@@ -62,7 +64,12 @@ class AttackFlags:
       return f'model{self.model.value}'
     return self.attack.value or ('robust' if self.survive.value else self.default)
 
+  def settings(self) -> dict:
+    """``--set``, parsed (an item without ``=`` is an InputError)."""
+    return attacks.parse_settings(self.set.value)
+
   def make(self, family: str | None = None, **overrides) -> attacks.Attack:
+    overrides = {**self.settings(), **overrides}
     if self.stroke_weight.value is not None:
       overrides['stroke_weight'] = self.stroke_weight.value
     if self.survive.value:

@@ -13,7 +13,6 @@ from absl import flags
 import jax
 
 from experiments import common
-from icdjax import attacks
 from icdjax import compare
 from icdjax import pairs as pairs_lib
 
@@ -27,8 +26,6 @@ _NUM_PAIRS = flags.DEFINE_integer('num_pairs', 100, 'Random pairs.', lower_bound
                                   upper_bound=10_000_000)
 _PAIRS_SEED = flags.DEFINE_integer('pairs_seed', 0, 'Seed of the random pairs.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Attack seed.')
-_SET = flags.DEFINE_list('set', [], 'Config fields of the attack family, name=value '
-                         '(e.g. --set=smoothness=16,margin=0; amortized: weights=PATH).')
 _WORKDIR = common.define_workdir()
 _RESUME = common.define_resume()
 
@@ -37,14 +34,9 @@ def main(argv):
   del argv
   images, labels = _DATA.load()
   pairs = pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _PAIRS_SEED.value)
-  settings = attacks.parse_settings(_SET.value)
-  chosen, sizes = [], {}
-  for item in _ATTACKS.value:
-    attack = attacks.get(item, hash=_ATTACK.hash.value, slack_bits=_ATTACK.slack_bits.value,
-                         epochs=_ATTACK.epochs.value, **settings)
-    chosen.append(attack)
-    sizes[attack.name] = attack.chunk_size(len(pairs))
-  chosen = compare.runnable(chosen, explicit=_ATTACKS.present, log=print)
+  chosen = compare.runnable([_ATTACK.make(item) for item in _ATTACKS.value],
+                            explicit=_ATTACKS.present, log=print)
+  sizes = {attack.name: attack.chunk_size(len(pairs)) for attack in chosen}
   report = compare.compare(images, labels, pairs, chosen, workdir=_WORKDIR.value,
                            seed=_SEED.value, chunk_sizes=sizes, resume=_RESUME.value,
                            **_DATA.describe(), devices=jax.local_device_count())

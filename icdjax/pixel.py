@@ -227,22 +227,27 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
     under = base(parent_f, flow, config)
     return (Change(jnp.clip(under + moved.delta, 0.0, 1.0) - under, flow), opt), None
 
-  def round_(carry, k):
-    change, opt, dist, ok = carry
+  def unfinished(carry):
+    _, _, dist, ok, k = carry
+    return (k < config.rounds) & ~((dist <= config.slack_bits) & ok)
+
+  def round_(carry):
+    change, opt, dist, ok, k = carry
     done = (dist <= config.slack_bits) & ok
-    k = k.astype(jnp.float32)
-    scales = (jnp.full((config.check_every,), config.penalty_decay ** k),
-              jnp.full((config.check_every,), config.margin * config.margin_growth ** k))
+    kf = k.astype(jnp.float32)
+    scales = (jnp.full((config.check_every,), config.penalty_decay ** kf),
+              jnp.full((config.check_every,), config.margin * config.margin_growth ** kf))
     (moved, moved_opt), _ = jax.lax.scan(adam_step, (change, opt), scales)
     keep = lambda a, b: jnp.where(done, a, b)  # pylint: disable=unnecessary-lambda-assignment
     change, opt = jax.tree.map(keep, change, moved), jax.tree.map(keep, opt, moved_opt)
     new_dist, new_ok = holds(change)
-    return (change, opt, jnp.where(done, dist, new_dist), jnp.where(done, ok, new_ok)), None
+    return change, opt, jnp.where(done, dist, new_dist), jnp.where(done, ok, new_ok), k + 1
 
   change0 = no_change(jnp.shape(parent), config)._replace(
       delta=_STARTS[config.start](parent, target, config) / 255.0)
-  carry = (change0, tx.init(change0), *holds(change0))
-  (change, _, dist, _), _ = jax.lax.scan(round_, carry, jnp.arange(config.rounds))
+  # A while loop: vmapped, a chunk runs while any of its pairs has not matched.
+  carry = (change0, tx.init(change0), *holds(change0), jnp.array(0, jnp.int32))
+  change, _, dist, _, _ = jax.lax.while_loop(unfinished, round_, carry)
   fake = fake_of(change)
   if spec.settle_ties is not None and not config.survive:  # exact ties (wHash's floor)
     fake, dist = spec.settle_ties(parent, target, fake, dist, slack_bits=config.slack_bits,
