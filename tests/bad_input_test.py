@@ -55,6 +55,8 @@ def _cases(d):
        r"unknown attack 'pixel\+shine'", 'c5'),
       ('attack setting', ['compare_attacks', '--attacks=pixel', '--set=smoothness', w('c5b')],
        r"expected name=value in --set, got 'smoothness'", 'c5b'),
+      ('attack setting out of range', ['batch', '--attack=pixel', '--set=max_shift=2', w('c5c')],
+       r'pixel max_shift must be in \[0, 1\] pixels, got 2', 'c5c'),
       ('missing data dir', ['run', f'--data_dir={d}/nope', w('c6')], r'data directory not found', 'c6'),
       ('corrupt data file', ['run', f'--data_dir={d}/corrupt', w('c7')], r'corrupt gzip file|not an IDX', 'c7'),
       ('inconsistent data', ['run', f'--data_dir={d}/mismatch', w('c8')], r'10 images but labels of shape \(8,\)', 'c8'),
