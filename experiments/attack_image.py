@@ -16,6 +16,7 @@ import pathlib
 from absl import flags
 
 from experiments import common
+from experiments import image_flags
 from icdjax import image_attack
 from icdjax import photos
 
@@ -29,7 +30,7 @@ _PHOTO_P = flags.DEFINE_enum('photo_parent', None, list(photos.PHOTOS),
 _LONGEST = flags.DEFINE_integer('longest', 512, 'Longer side of bundled photos.', lower_bound=8)
 _OUT = flags.DEFINE_string('out', None, 'Output folder.', required=True)
 _OVERWRITE = flags.DEFINE_bool('overwrite', False, 'Replace the files of an earlier run in --out.')
-_IMAGE = common.ImageBatchFlags(batch=False)
+_IMAGE = image_flags.ImageBatchFlags(batch=False)
 
 
 def _image(path_flag, photo_flag):

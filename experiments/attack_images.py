@@ -16,13 +16,14 @@ import json
 from absl import flags
 
 from experiments import common
+from experiments import image_flags
 from icdjax import image_attack
 from icdjax import image_batch
 
 _ATTACK = common.AttackFlags(default_attack='projection')
 _FOLDER = flags.DEFINE_string('folder', None, 'Folder of images: every ordered pair.')
 _CSV = flags.DEFINE_string('pairs_csv', None, 'CSV of original,parent image paths.')
-_BATCH = common.ImageBatchFlags()
+_BATCH = image_flags.ImageBatchFlags()
 
 
 def main(argv):

@@ -16,12 +16,13 @@ import json
 from absl import flags
 
 from experiments import common
+from experiments import image_flags
 from icdjax import image_batch
 from icdjax import photos
 
 _ATTACK = common.AttackFlags(default_attack='projection')
 _LONGEST = flags.DEFINE_integer('longest', 512, 'Longer side of the photos.', lower_bound=8)
-_BATCH = common.ImageBatchFlags()
+_BATCH = image_flags.ImageBatchFlags()
 
 
 def main(argv):

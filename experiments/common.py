@@ -13,15 +13,15 @@ from icdjax import data
 from icdjax import hashes
 from icdjax import transforms
 
-def _define(kind, name, default, *args, **kw):  # declared for the calling main's --help
+def define(kind, name, default, *args, **kw):  # declared for the calling main's --help
   return getattr(flags, f'DEFINE_{kind}')(name, default, *args, module_name=sys.argv[0], **kw)
 
 
 class DataFlags:  # pylint: disable=missing-class-docstring
   def __init__(self, default_split: str = 'test'):
-    self.data_dir = _define('string', 'data_dir', None,
+    self.data_dir = define('string', 'data_dir', None,
                             'MNIST IDX folder (default: the shipped real-MNIST sample).')
-    self.split = _define('enum', 'split', default_split, ['train', 'test', 'train5k'], 'Data split.')
+    self.split = define('enum', 'split', default_split, ['train', 'test', 'train5k'], 'Data split.')
 
   def load(self):
     return data.load(self.split.value, data_dir=self.data_dir.value)
@@ -34,26 +34,26 @@ class AttackFlags:
   """``--attack`` (or the paper's ``--model``), ``--hash`` and the attack's options."""
 
   def __init__(self, default_attack: str = 'model2'):
-    self.attack = _define('enum', 'attack', None, list(attacks.names()),
+    self.attack = define('enum', 'attack', None, list(attacks.names()),
                           f'Attack family (default {default_attack}).')
-    self.model = _define('enum', 'model', None, ['1', '2'],
+    self.model = define('enum', 'model', None, ['1', '2'],
                          "The paper's model: --model=N is --attack=modelN.")
-    self.hash = _define('string', 'hash', 'ahash',
+    self.hash = define('string', 'hash', 'ahash',
                         'Hash to attack and judge with: ' + ', '.join(hashes.public_names())
                         + " or 'keyed<S>:<key>[:<bits>]' (e.g. keyed16:1234).")
-    self.slack_bits = _define('integer', 'slack_bits', 0, 'Bits the attack may leave wrong '
+    self.slack_bits = define('integer', 'slack_bits', 0, 'Bits the attack may leave wrong '
                               '(keep it below the threshold).', lower_bound=0)
-    self.polish = _define('bool', 'polish', False, 'Finish with projection steps.')
-    self.epochs = _define('integer', 'epochs', None, 'Epochs of the per-pair trained '
+    self.polish = define('bool', 'polish', False, 'Finish with projection steps.')
+    self.epochs = define('integer', 'epochs', None, 'Epochs of the per-pair trained '
                           'families (default 200).', lower_bound=1)
-    self.survive = _define('string', 'survive', '', 'Transformations the match must outlive, '
+    self.survive = define('string', 'survive', '', 'Transformations the match must outlive, '
                            'e.g. jpeg:90,scale:0.5 (the robust attack, default with it).')
-    self.survive_bits = _define('integer', 'survive_bits', None, 'Distance allowed after each '
+    self.survive_bits = define('integer', 'survive_bits', None, 'Distance allowed after each '
                                 "--survive stand-in (default: match threshold - n_bits/32).",
                                 lower_bound=0)
-    self.stroke_weight = _define('float', 'stroke_weight', None, "Extra cost of changing "
+    self.stroke_weight = define('float', 'stroke_weight', None, "Extra cost of changing "
                                  "bright pixels (digits' strokes); 0 for photos.", lower_bound=0)
-    self.set = _define('list', 'set', [], "Config fields of the attack family, name=value "
+    self.set = define('list', 'set', [], "Config fields of the attack family, name=value "
                        '(e.g. --set=smoothness=16,max_shift=0; amortized: weights=PATH).')
     self.default = default_attack
 
@@ -64,12 +64,8 @@ class AttackFlags:
       return f'model{self.model.value}'
     return self.attack.value or ('robust' if self.survive.value else self.default)
 
-  def settings(self) -> dict:
-    """``--set``, parsed (an item without ``=`` is an InputError)."""
-    return attacks.parse_settings(self.set.value)
-
   def make(self, family: str | None = None, **overrides) -> attacks.Attack:
-    overrides = {**self.settings(), **overrides}
+    overrides = {**attacks.parse_settings(self.set.value), **overrides}  # --set, then ours
     if self.stroke_weight.value is not None:
       overrides['stroke_weight'] = self.stroke_weight.value
     if self.survive.value:
@@ -81,26 +77,11 @@ class AttackFlags:
 
 
 def define_workdir(required: bool = True):
-  return _define('string', 'workdir', None, 'Output folder.', required=required)
+  return define('string', 'workdir', None, 'Output folder.', required=required)
 
 
 def define_resume():
-  return _define('bool', 'resume', False, 'Continue an interrupted run in --workdir.')
-
-
-class ImageBatchFlags:
-  """``--workdir``, ``--resume`` (a batch), ``--figures``, ``--bound``, ``--colour``."""
-  def __init__(self, batch: bool = True):
-    self.workdir, self.resume = (define_workdir(), define_resume()) if batch else (None, None)
-    self.figures = _define('bool', 'figures', True, 'Write compare.png for every pair.')
-    self.bound = _define('bool', 'bound', True, 'Certify the highest PSNR any fake of each '
-                         'pair can have (icdjax.bounds; seconds per pair for PDQ).')
-    self.colour = _define('enum', 'colour', 'neutral', ['neutral', 'least'], 'How R, G, B share '
-                          'the change: together (no tint) or the least RGB change (more PSNR).')
-
-  def kwargs(self) -> dict:
-    out = {'figures': self.figures.value, 'bound': self.bound.value, 'colour': self.colour.value}
-    return out if self.resume is None else {**out, 'resume': self.resume.value}
+  return define('bool', 'resume', False, 'Continue an interrupted run in --workdir.')
 
 
 run = cli.run  # one line and status 2 for bad input: icdjax/cli.py
