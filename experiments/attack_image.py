@@ -17,8 +17,9 @@ from absl import flags
 
 from experiments import common
 from experiments import image_flags
-from icdjax import image_attack
-from icdjax import photos
+from icdjax.images import files
+from icdjax.images import image_attack
+from icdjax.images import photos
 
 _ATTACK = common.AttackFlags(default_attack='projection')
 _ORIGINAL = flags.DEFINE_string('original', None, 'Image file whose hash the fake must have.')
@@ -38,7 +39,7 @@ def _image(path_flag, photo_flag):
     raise ValueError(f'give exactly one of --{path_flag.name} and --{photo_flag.name}')
   if photo_flag.value:
     return photos.load(photo_flag.value, _LONGEST.value), photo_flag.value
-  return image_attack.load_image(path_flag.value), path_flag.value
+  return files.load_image(path_flag.value), path_flag.value
 
 
 def main(argv):

@@ -17,8 +17,8 @@ from absl import flags
 
 from experiments import common
 from experiments import image_flags
-from icdjax import image_attack
-from icdjax import image_batch
+from icdjax.images import files
+from icdjax.images import image_batch
 
 _ATTACK = common.AttackFlags(default_attack='projection')
 _FOLDER = flags.DEFINE_string('folder', None, 'Folder of images: every ordered pair.')
@@ -32,7 +32,7 @@ def main(argv):
     raise ValueError('give exactly one of --folder and --pairs_csv')
   pairs = (image_batch.from_folder(_FOLDER.value) if _FOLDER.value
            else image_batch.from_csv(_CSV.value))
-  summary = image_batch.run(pairs, image_attack.load_image, _ATTACK.make(), _BATCH.workdir.value,
+  summary = image_batch.run(pairs, files.load_image, _ATTACK.make(), _BATCH.workdir.value,
                             **_BATCH.kwargs())
   print(json.dumps(summary, indent=2))
 

@@ -17,8 +17,8 @@ from absl import flags
 
 from experiments import common
 from experiments import image_flags
-from icdjax import image_batch
-from icdjax import photos
+from icdjax.images import image_batch
+from icdjax.images import photos
 
 _ATTACK = common.AttackFlags(default_attack='projection')
 _LONGEST = flags.DEFINE_integer('longest', 512, 'Longer side of the photos.', lower_bound=8)

@@ -17,9 +17,9 @@ from absl import flags
 import jax
 
 from experiments import common
-from icdjax import batch
-from icdjax import pairs as pairs_lib
-from icdjax import report
+from icdjax.runs import batch
+from icdjax.runs import pairs as pairs_lib
+from icdjax.runs import report
 
 _DATA = common.DataFlags()
 _ATTACK = common.AttackFlags()

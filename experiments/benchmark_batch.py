@@ -31,13 +31,13 @@ _WORKER = flags.DEFINE_bool('worker', False, 'Internal: time in this process and
 def main(argv):
   del argv
   if _WORKER.value:  # one device count, in this process
-    from icdjax import throughput  # pylint: disable=g-import-not-at-top
+    from icdjax.runs import throughput  # pylint: disable=g-import-not-at-top  # after XLA_FLAGS is set for this process
     rows = throughput.measure(list(map(int, _MODELS.value)), list(map(int, _CHUNKS.value)),
                               epochs=_EPOCHS.value, repeat=_REPEAT.value,
                               log=lambda r: print(json.dumps(r), file=sys.stderr, flush=True))
     print(json.dumps(rows))
     return
-  from icdjax import throughput  # pylint: disable=g-import-not-at-top
+  from icdjax.runs import throughput  # pylint: disable=g-import-not-at-top  # after XLA_FLAGS is set for this process
   rows = []
   for n in map(int, _DEVICES.value):  # each device count in a fresh process
     env = dict(os.environ, XLA_FLAGS=f'--xla_force_host_platform_device_count={n}')

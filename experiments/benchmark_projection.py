@@ -12,7 +12,7 @@ float32 rate of that product shape.
 from absl import flags
 
 from experiments import common
-from icdjax import throughput
+from icdjax.runs import throughput
 
 _DATA = common.DataFlags()
 _HASH = flags.DEFINE_string('hash', 'ahash', 'The hash to attack.')

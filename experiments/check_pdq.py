@@ -2,7 +2,7 @@
 
   python -m experiments.check_pdq --random_images=200 --longest=512
 
-On every bundled photo (icdjax.photos, scaled so its longer side is
+On every bundled photo (icdjax.images.photos, scaled so its longer side is
 --longest) and on --random_images random grey and RGB images of random sizes
 (8 to 1,100 pixels a side): how many images differ from pdqhash in any bit or
 in quality, and how close any coefficient came to the median (a tie there
@@ -15,8 +15,8 @@ from absl import flags
 import numpy as np
 
 from experiments import common
-from icdjax import pdq
-from icdjax import photos
+from icdjax.hashes import pdq
+from icdjax.images import photos
 
 _RANDOM = flags.DEFINE_integer('random_images', 200, 'Random images to check.', lower_bound=0)
 _LONGEST = flags.DEFINE_integer('longest', 512, 'Longer side of the photos.', lower_bound=8)

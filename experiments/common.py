@@ -11,7 +11,7 @@ from icdjax import attacks
 from icdjax import cli
 from icdjax import data
 from icdjax import hashes
-from icdjax import transforms
+from icdjax.images import transforms
 
 def define(kind, name, default, *args, **kw):  # declared for the calling main's --help
   return getattr(flags, f'DEFINE_{kind}')(name, default, *args, module_name=sys.argv[0], **kw)

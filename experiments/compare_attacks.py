@@ -13,8 +13,8 @@ from absl import flags
 import jax
 
 from experiments import common
-from icdjax import compare
-from icdjax import pairs as pairs_lib
+from icdjax.runs import compare
+from icdjax.runs import pairs as pairs_lib
 
 _DATA = common.DataFlags()
 _ATTACK = common.AttackFlags()

@@ -18,10 +18,10 @@ import numpy as np
 
 from experiments import common
 from icdjax import hashes
-from icdjax import pairs as pairs_lib
-from icdjax import hashing
 from icdjax import icd_eval
 from icdjax import plotting
+from icdjax.hashes import hashing
+from icdjax.runs import pairs as pairs_lib
 
 _DATA = common.DataFlags()
 _INDEX = flags.DEFINE_integer('index', 0, 'The original digit of Figure 2.', lower_bound=0)

@@ -11,7 +11,7 @@ class ImageBatchFlags:
     self.workdir, self.resume = (define_workdir(), define_resume()) if batch else (None, None)
     self.figures = define('bool', 'figures', True, 'Write compare.png for every pair.')
     self.bound = define('bool', 'bound', True, 'Certify the highest PSNR any fake of each '
-                         'pair can have (icdjax.bounds; seconds per pair for PDQ).')
+                         'pair can have (icdjax.attacks.bounds; seconds per pair for PDQ).')
     self.colour = define('enum', 'colour', 'neutral', ['neutral', 'least'], 'How R, G, B share '
                           'the change: together (no tint) or the least RGB change (more PSNR).')
 

@@ -4,7 +4,7 @@
       --out=docs/photos-psnr.png
 
 Each point is one pair: across, the highest PSNR any fake of it can have
-(icdjax.bounds); up, the PSNR of the saved fake. No point can lie above the
+(icdjax.attacks.bounds); up, the PSNR of the saved fake. No point can lie above the
 diagonal; the dotted lines mark 30 and 35 dB. Pairs whose bound is unbounded
 (the parent has the hash within the rounding allowance) are left out.
 """
@@ -12,8 +12,8 @@ diagonal; the dotted lines mark 30 and 35 dB. Pairs whose bound is unbounded
 from absl import flags
 
 from experiments import common
-from icdjax import image_batch
 from icdjax import plotting
+from icdjax.images import image_batch
 
 _WORKDIRS = flags.DEFINE_list('workdirs', None, 'Finished attack_photos/attack_images runs.',
                               required=True)

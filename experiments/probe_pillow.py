@@ -6,7 +6,7 @@ Resizes random 8-bit images between random sizes with Pillow and with both
 pass orders of icdjax's fixed-point reproduction (horizontal first, vertical
 first; NumPy integers), and counts the sizes where only one order, both or
 neither equals Pillow. Run it under each Pillow to be supported (each in its
-own virtual environment); `icdjax.resampling.vertical_pass_first` encodes
+own virtual environment); `icdjax.hashes.resampling.vertical_pass_first` encodes
 the result.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from experiments import common
-from icdjax import resampling
+from icdjax.hashes import resampling
 
 _SIZES = flags.DEFINE_integer('sizes', 300, 'Random size pairs to try.', lower_bound=1)
 _SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
@@ -35,7 +35,7 @@ def _resize(img: np.ndarray, out_h: int, out_w: int, vertical_first: bool) -> np
 
 def main(argv):
   del argv
-  import PIL  # pylint: disable=g-import-not-at-top
+  import PIL  # pylint: disable=g-import-not-at-top  # the Pillow of the venv being probed
   rng = np.random.default_rng(_SEED.value)
   counts = {'horizontal first only': 0, 'vertical first only': 0, 'both': 0, 'neither': 0}
   for _ in range(_SIZES.value):

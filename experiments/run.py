@@ -17,8 +17,8 @@ from absl import flags
 import numpy as np
 
 from experiments import common
-from icdjax import hashing
-from icdjax import pipeline
+from icdjax.hashes import hashing
+from icdjax.runs import pipeline
 
 _DATA = common.DataFlags()
 _ATTACK = common.AttackFlags()

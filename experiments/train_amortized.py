@@ -14,9 +14,9 @@ import dataclasses
 from absl import flags
 
 from experiments import common
-from icdjax import amortized
-from icdjax import amortized_train
 from icdjax import hashes
+from icdjax.attacks import amortized
+from icdjax.attacks import amortized_train
 
 _DEFAULTS = amortized_train.TrainConfig()
 _DATA = common.DataFlags(default_split='train')

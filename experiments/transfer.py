@@ -17,7 +17,7 @@ import jax
 
 from experiments import common
 from icdjax import hashes
-from icdjax import transfer
+from icdjax.runs import transfer
 
 _DATA = common.DataFlags()
 _ATTACK = common.AttackFlags()

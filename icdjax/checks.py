@@ -116,11 +116,11 @@ def check_memory(needed: int, what: str, remedy: str) -> None:
 
 
 def config_errors(config, *, prefix: str = '', positive=(), nonnegative=(),
-                  integers_at_least_1=(), slack_bits_below: int | None = None) -> list[str]:
+                  integers_at_least_1=()) -> list[str]:
   """The messages for a config's out-of-range fields (an empty list when all
   are fine): finite numbers ``> 0`` (``positive``) or ``>= 0``
-  (``nonnegative``), integers ``>= 1``, and ``slack_bits`` in
-  ``[0, slack_bits_below)``. Configs raise one ValueError joining them."""
+  (``nonnegative``) and integers ``>= 1``. Configs raise one ValueError joining
+  them (with their goal's, :mod:`icdjax.goals`)."""
   errors = []
   for names, ok, what in ((positive, lambda v: v > 0, 'a finite number > 0'),
                           (nonnegative, lambda v: v >= 0, 'a finite number >= 0')):
@@ -132,8 +132,4 @@ def config_errors(config, *, prefix: str = '', positive=(), nonnegative=(),
     value = getattr(config, name)
     if not (isinstance(value, int) and value >= 1):
       errors.append(f'{prefix}{name} must be an integer >= 1, got {value!r}')
-  if slack_bits_below is not None:
-    s = config.slack_bits
-    if not (isinstance(s, int) and 0 <= s < slack_bits_below):
-      errors.append(f'slack_bits must be an integer in [0, {slack_bits_below}), got {s!r}')
   return errors

@@ -130,7 +130,7 @@ def load_tfds(split: str = 'test', *, data_dir: str | None = None, download: boo
       TensorFlow; without it a clear error says so instead of trying.
   """
   try:
-    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top  # optional: only for source=tfds
   except ImportError:
     raise DataError('source=tfds needs tensorflow-datasets, which is not installed: '
                     '`pip install tensorflow-datasets`, or use the shipped sample (default) '

@@ -13,7 +13,7 @@ from PIL import Image
 from PIL import ImageEnhance
 from PIL import ImageFilter
 
-from icdjax import hashing
+from icdjax.hashes import hashing
 
 _TRANSFORMS = {
     'blur': lambda im: im.filter(ImageFilter.GaussianBlur(radius=1.0)),

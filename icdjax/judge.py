@@ -14,40 +14,17 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+import time
 
 from icdjax import classifier
 from icdjax import hashes
-from icdjax import hashing
 from icdjax import icd_eval
-from icdjax import pairs as pairs_lib
+from icdjax import measures
+from icdjax.hashes import hashing
+from icdjax.runs import pairs as pairs_lib
 
 SUMMARY_THRESHOLDS = (0, 2, 5, 10, 15)
 CLEAN_PAIRS, CLEAN_SEED = 20000, 1
-
-
-def correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-  """Pearson correlation of images ``[..., H, W]`` (0 for a constant image)."""
-  a = np.asarray(a, np.float64).reshape(*np.shape(a)[:-2], -1)
-  b = np.asarray(b, np.float64).reshape(*np.shape(b)[:-2], -1)
-  a = a - a.mean(-1, keepdims=True)
-  b = b - b.mean(-1, keepdims=True)
-  denom = np.sqrt((a * a).sum(-1) * (b * b).sum(-1))
-  return np.where(denom > 0, (a * b).sum(-1) / np.where(denom > 0, denom, 1.0), 0.0)
-
-
-def rms_change(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-  """Root-mean-square difference ``[...]`` of uint8 images ``[..., H, W]``, in grey levels."""
-  d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
-  return np.sqrt(np.mean(d * d, axis=(-2, -1)))
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-  """Structural similarity ``[N]`` of grey uint8 images ``[N, H, W]`` (dm-pix, 11x11
-  Gaussian window, data range 255)."""
-  import dm_pix  # pylint: disable=g-import-not-at-top
-  a = np.asarray(a, np.float32)[..., None] / 255.0
-  b = np.asarray(b, np.float32)[..., None] / 255.0
-  return np.asarray(dm_pix.ssim(a, b, max_val=1.0), np.float64)
 
 
 def reference_distances(images_a, images_b, spec: hashes.HashSpec) -> np.ndarray | None:
@@ -100,11 +77,12 @@ def judge_fakes(fakes: np.ndarray, originals: np.ndarray, parents: np.ndarray,
       'hamming_distance': our_distances(fakes, originals, spec, target),
       'start_hamming_distance': our_distances(parents, originals, spec, target),
       'fake_label': classifier.predict(fakes),
-      'correlation_with_parent': correlation(fakes, parents),
-      'correlation_with_original': correlation(fakes, originals),
-      'rms_change': rms_change(fakes, parents),
-      'ssim': ssim(fakes, parents),
+      'correlation_with_parent': measures.correlation(fakes, parents),
+      'correlation_with_original': measures.correlation(fakes, originals),
+      'rms_change': measures.rms_change(fakes, parents),
+      'ssim': measures.ssim(fakes, parents),
   }
+  out['psnr_db'] = measures.psnr_from_rms(out['rms_change'])
   ref = reference_distances(fakes, originals, spec)
   if ref is not None:
     out['reference_hamming_distance'] = ref
@@ -130,6 +108,13 @@ def success_by_threshold(distances: np.ndarray, n_bits: int) -> np.ndarray:
   return (np.asarray(distances)[None, :] <= t[:, None]).mean(1)
 
 
+def change_medians(*, rms, psnr_db, ssim) -> dict:
+  """The change of a batch's fakes as every summary states it, digits and photos alike."""
+  return {'rms_change_median': float(np.median(rms)),
+          'psnr_median_db': float(np.median(psnr_db)),
+          'ssim_median': float(np.median(ssim))}
+
+
 def summarize(results: dict, *, attacks_per_second: float | None,
               calibration: dict | None = None) -> dict:
   """Counts and rates of judged fakes (by the reference library where there is one)."""
@@ -147,8 +132,8 @@ def summarize(results: dict, *, attacks_per_second: float | None,
       'closer_to_parent_rate': float(np.mean(closer)),
       'parent_digit_and_closer_rate': float(np.mean(reads & closer)),
       'start_distance_median': float(np.median(results['start_hamming_distance'])),
-      'rms_change_median': float(np.median(results['rms_change'])),
-      'ssim_median': float(np.median(results['ssim'])),
+      **change_medians(rms=results['rms_change'], psnr_db=results.get(
+          'psnr_db', measures.psnr_from_rms(results['rms_change'])), ssim=results['ssim']),
       'attacks_per_second': attacks_per_second,
   }
   if calibration is not None:
@@ -169,9 +154,8 @@ def check_against_reference(images: np.ndarray, log=print) -> dict:
   """Ours against the reference library for every public hash, on ``images``.
 
   Returns ``{hash: {'images_differing', 'bits_differing', 'seconds'}, 'images': N}``,
-  with wHash's exact median ties counted (:func:`icdjax.hashing.whash_median_ties`).
+  with wHash's exact median ties counted (:func:`icdjax.hashes.hashing.whash_median_ties`).
   """
-  import time  # pylint: disable=g-import-not-at-top
   report = {'images': len(images)}
   for name in hashes.public_names():
     spec = hashes.get(name)
@@ -180,8 +164,8 @@ def check_against_reference(images: np.ndarray, log=print) -> dict:
     ours = np.asarray(spec.bits(images))
     row = {'images_differing': int(np.any(ours != ref, axis=1).sum()),
            'bits_differing': int((ours != ref).sum())}
-    if spec is hashes.get('whash'):
-      ties = hashing.whash_median_ties(images)
+    if spec.median_ties is not None:
+      ties = spec.median_ties(images)
       row.update(median_tie_bits=int(ties.sum()), images_with_a_tie=int(ties.any(1).sum()),
                  tie_bits_where_reference_says_1=int((ref & ties).sum()))
     row['seconds'] = round(time.perf_counter() - start, 1)

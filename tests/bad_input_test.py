@@ -2,7 +2,6 @@
 nothing created. One case per class of bad input (BUILD_NOTES.md §12 has the full table)."""
 
 import concurrent.futures
-import gzip
 import os
 import re
 import shutil
@@ -10,8 +9,8 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 from PIL import Image
+import pytest
 
 from icdjax import data
 

@@ -22,13 +22,12 @@ def test_available_memory_is_read_on_linux():
 
 def test_config_errors_name_every_bad_field():
   import types
-  ok = types.SimpleNamespace(lr=0.1, w=0.0, n=3, slack_bits=2)
+  ok = types.SimpleNamespace(lr=0.1, w=0.0, n=3)
   assert checks.config_errors(ok, positive=('lr',), nonnegative=('w',),
-                              integers_at_least_1=('n',), slack_bits_below=64) == []
-  bad = types.SimpleNamespace(lr=float('nan'), w=-1.0, n=2.5, slack_bits=64)
+                              integers_at_least_1=('n',)) == []
+  bad = types.SimpleNamespace(lr=float('nan'), w=-1.0, n=2.5)
   errors = checks.config_errors(bad, prefix='x ', positive=('lr',), nonnegative=('w',),
-                                integers_at_least_1=('n',), slack_bits_below=64)
+                                integers_at_least_1=('n',))
   assert errors == ['x lr must be a finite number > 0, got nan',
                     'x w must be a finite number >= 0, got -1.0',
-                    'x n must be an integer >= 1, got 2.5',
-                    'slack_bits must be an integer in [0, 64), got 64']
+                    'x n must be an integer >= 1, got 2.5']

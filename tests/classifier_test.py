@@ -5,7 +5,7 @@ import pytest
 
 import icdjax
 from icdjax import classifier
-from icdjax import judge
+from icdjax import measures
 
 
 def test_shipped_weights_read_the_shipped_test_digits(sample_test):
@@ -34,6 +34,6 @@ def test_missing_and_corrupt_weights(tmp_path):
 
 def test_correlation():
   a = np.arange(784, dtype=np.float64).reshape(28, 28)
-  assert judge.correlation(a, a) == pytest.approx(1.0)
-  assert judge.correlation(a, -a) == pytest.approx(-1.0)
-  assert judge.correlation(a, np.zeros((28, 28))) == 0.0
+  assert measures.correlation(a, a) == pytest.approx(1.0)
+  assert measures.correlation(a, -a) == pytest.approx(-1.0)
+  assert measures.correlation(a, np.zeros((28, 28))) == 0.0

@@ -7,8 +7,8 @@ import sys
 
 import imagehash
 import numpy as np
-import pytest
 from PIL import Image
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -175,7 +175,7 @@ def test_image_mains_end_to_end(tmp_path):
   """attack_images (a folder, then --resume) and attack_image, with the image flags."""
   pytest.importorskip('skimage')
   from PIL import Image  # pylint: disable=g-import-not-at-top
-  from icdjax import photos  # pylint: disable=g-import-not-at-top
+  from icdjax.images import photos  # pylint: disable=g-import-not-at-top
   (tmp_path / 'imgs').mkdir()
   for name in ('astronaut', 'coffee'):
     Image.fromarray(photos.load(name, 40)).save(tmp_path / 'imgs' / f'{name}.png')
@@ -184,7 +184,7 @@ def test_image_mains_end_to_end(tmp_path):
   proc = _run(*args)
   assert proc.returncode == 0, proc.stderr[-2000:]
   summary = json.loads((tmp_path / 'w' / 'summary.json').read_text())
-  assert summary['pairs'] == 2 and summary['distance_0'] == 1.0 and 'median_psnr_bound_db' in summary
+  assert summary['pairs'] == 2 and summary['distance_0'] == 1.0 and 'psnr_bound_median_db' in summary
   assert _run(*args, '--resume').returncode == 0
   proc = _run('experiments.attack_image', f'--original={tmp_path}/imgs/astronaut.png',
               f'--parent={tmp_path}/imgs/coffee.png', '--hash=ahash', '--survive=jpeg:80',

@@ -6,7 +6,7 @@ import pytest
 import icdjax
 from icdjax import hashes
 from icdjax import icd_eval
-from icdjax import pairs as pairs_lib
+from icdjax.runs import pairs as pairs_lib
 
 
 def test_threshold_table_and_1pct_threshold():

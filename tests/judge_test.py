@@ -5,6 +5,7 @@ import pytest
 
 from icdjax import hashes
 from icdjax import judge
+from icdjax import measures
 
 
 def test_judged_distance_prefers_the_reference():
@@ -31,6 +32,6 @@ def test_judge_fakes_and_summary(sample_test):
 def test_metrics():
   a = np.zeros((2, 8, 8), np.uint8)
   b = np.full((2, 8, 8), 10, np.uint8)
-  np.testing.assert_allclose(judge.rms_change(a, b), [10.0, 10.0])
-  assert judge.correlation(np.arange(4.0).reshape(2, 2), np.arange(4.0).reshape(2, 2)) == pytest.approx(1)
+  np.testing.assert_allclose(measures.rms_change(a, b), [10.0, 10.0])
+  assert measures.correlation(np.arange(4.0).reshape(2, 2), np.arange(4.0).reshape(2, 2)) == pytest.approx(1)
   np.testing.assert_allclose(judge.success_by_threshold(np.array([0, 2]), 3), [0.5, 0.5, 1, 1])

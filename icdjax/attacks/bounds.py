@@ -1,0 +1,166 @@
+"""How little any attack can change a parent: a certified least-change bound.
+
+Every registered hash is a bit rule on linear features ``f = A x`` of the
+grey image (:class:`icdjax.hashes.LinearForm`). A fake ``x0 + dx`` has the
+target hash only if its features satisfy the target's inequalities:
+
+  mean rule    s_i * (f_i - mean(f)) >= -slack_i
+  median rule  s_i * (f_i - m)       >= -slack_i   for some number m
+  zero rule    s_i * f_i             >= -slack_i
+
+with ``s_i = +1`` for a one bit and ``-1`` for a zero bit (the median rule
+is relaxed to "some m", which only loosens it). The least grey change that
+moves the features by ``d`` has ``|dx|^2 = d^T (A A^T)^-1 d``, so the least
+change of any fake is the value of a small convex quadratic programme in the
+``n_bits`` features. Its Lagrange dual,
+
+  max  g(lam) = -1/2 lam^T G K G^T lam + lam^T h,   K = A A^T,
+  lam >= 0   (and sum_i s_i lam_i = 0 for the median rule),
+
+needs no inverse, and *every* feasible ``lam`` bounds the primal from
+below (weak duality): ``|dx|^2 >= 2 g(lam)``. So the number this module reports is
+a certificate, however far the projected-gradient ascent got; the primal
+point ``dx = A^T G^T lam`` is reported beside it, and the gap between the two
+says how far the ascent got.
+
+The fake must also stay in the box 0..255 (``box``; None drops it, a looser
+bound), which for photos with black or white regions is most of what
+separates the unboxed optimum from what a fake can do. Pillow's integer
+rounding is covered through ``slack``: each inequality is
+loosened by what a change of ``slack_levels`` grey levels in every pixel
+could move it (``slack_levels * |row|_1``). From grey to colour, the least
+RGB change with a given luminance change moves R, G and B in the ratio of
+the luminance weights, ``|d rgb|^2 = |d grey|^2 / |w|^2``, ``|w|^2 = 0.447``;
+hence the highest PSNR (over the RGB values) that any fake can have.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from icdjax import hashes
+from icdjax import measures
+
+LUMA = measures.LUMA
+
+
+class Bound(NamedTuple):
+  least_sq: float      # certified: every fake changes the grey image by at least this |dx|^2
+  primal_sq: float     # |dx|^2 of the ascent's primal point (the bound is tight when equal)
+  violation: float     # how far the primal point misses its worst inequality (feature units)
+  max_psnr_db: float   # the highest PSNR (RGB, to the parent) any fake can reach
+  primal_dx: np.ndarray  # float64 [H*W] the primal point's grey change
+
+
+def _constraints(form: hashes.LinearForm, f0: np.ndarray, target: np.ndarray,
+                 slack: np.ndarray):
+  """``G`` [n, n], ``h`` [n] with the rule ``G d >= h`` on the feature change ``d``,
+  and the signs when the rule has a free median."""
+  n = f0.shape[0]
+  s = np.where(target, 1.0, -1.0)
+  if form.centre == hashes.Centre.MEAN:
+    g = s[:, None] * (np.eye(n) - 1.0 / n)
+  else:
+    g = np.diag(s)
+  free = s if form.centre == hashes.Centre.MEDIAN else None  # the dual's sum s*lam = 0
+  return g, -slack - g @ f0, free
+
+
+def _project(y: np.ndarray, signs: np.ndarray | None) -> np.ndarray:
+  """Euclidean projection onto {lam >= 0} (and sum signs*lam = 0 if given)."""
+  if signs is None:
+    return np.maximum(y, 0.0)
+  lo, hi = -np.abs(y).max() - 1.0, np.abs(y).max() + 1.0
+  for _ in range(100):  # sum_i s_i max(0, y_i + tau s_i) rises with tau
+    tau = 0.5 * (lo + hi)
+    if np.sum(signs * np.maximum(0.0, y + tau * signs)) > 0:
+      hi = tau
+    else:
+      lo = tau
+  return np.maximum(0.0, y + 0.5 * (lo + hi) * signs)
+
+
+def least_change(form: hashes.LinearForm, start_grey: np.ndarray, target: np.ndarray, *,
+                 slack_levels: float = 0.0, box: tuple[float, float] | None = (0.0, 255.0),
+                 iterations: int = 4000, tolerance: float = 1e-4) -> Bound:
+  """The certified least grey change from ``start_grey`` (float ``[H, W]``) to
+  any image in ``box`` whose features meet ``target`` (bool ``[n_bits]``).
+
+  With the box, the Lagrangian's minimiser is the clipped ``A^T G^T lam``
+  (the box is separable), and the dual stays concave with gradient
+  ``h - G A dx(lam)`` (Danskin), so the same ascent applies; the bound is
+  then far tighter where the least unboxed change would push pixels past
+  black or white.
+  """
+  x0 = np.asarray(start_grey, np.float64)
+  f0 = form.apply(x0)
+  slack = slack_levels * _row_l1(form)
+  g, h, signs = _constraints(form, f0, np.asarray(target, bool), slack)
+  lo, hi = (-np.inf, np.inf) if box is None else (box[0] - x0, box[1] - x0)
+
+  def primal(lam):  # the Lagrangian's minimiser over the box, and its features
+    dx = np.clip(form.transpose(g.T @ lam), lo, hi)
+    return dx, form.apply(dx)
+
+  def dual(lam, dx, fd):
+    return float(0.5 * np.sum(dx * dx) - lam @ (g @ fd) + lam @ h)
+
+  k = _gram(form)
+  lip = float(np.linalg.eigvalsh(g @ k @ g.T)[-1])
+  lam = np.zeros_like(h)
+  y, t = lam, 1.0
+  for i in range(iterations):  # FISTA on the concave dual
+    _, fd = primal(y)
+    nxt = _project(y + (h - g @ fd) / lip, signs)
+    t_next = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
+    y = nxt + (t - 1) / t_next * (nxt - lam)
+    lam, t = nxt, t_next
+    if i % 50 == 49:
+      dx, fd = primal(lam)
+      value, cost = dual(lam, dx, fd), 0.5 * float(np.sum(dx * dx))
+      if _violation(g @ fd, h, signs) < 1e-3 and cost - value <= tolerance * cost:
+        break
+  dx, fd = primal(lam)
+  least = max(0.0, 2.0 * dual(lam, dx, fd))
+  mse_rgb = least / (LUMA @ LUMA) / (3 * x0.size)
+  psnr = float('inf') if mse_rgb <= 0 else float(10 * np.log10(255.0 ** 2 / mse_rgb))
+  return Bound(least, float(np.sum(dx * dx)), _violation(g @ fd, h, signs), psnr,
+               dx.reshape(-1))
+
+
+def _gram(form: hashes.LinearForm) -> np.ndarray:
+  """``A A^T`` from the factors: ``mix (R R^T kron C C^T) mix^T``."""
+  inner = np.kron(form.rows @ form.rows.T, form.cols @ form.cols.T)
+  return inner if form.mix is None else form.mix @ inner @ form.mix.T
+
+
+def _row_l1(form: hashes.LinearForm) -> np.ndarray:
+  """An upper bound on each feature's ``|row|_1`` (what one grey level in every
+  pixel can move it), from the factors' absolute values."""
+  inner = np.kron(np.abs(form.rows).sum(1), np.abs(form.cols).sum(1))
+  return inner if form.mix is None else np.abs(form.mix) @ inner
+
+
+def _violation(gd: np.ndarray, h: np.ndarray, signs: np.ndarray | None) -> float:
+  """max(h - G d) over the inequalities; with a free median, at its best value."""
+  short = h - gd
+  if signs is None:
+    return float(max(0.0, short.max()))
+  # s_i d_i - s_i m >= h_i: ones need m <= d_i - h_i, zeros m >= h_i + d_i (here gd = s*d).
+  d = signs * gd
+  upper = (d - h)[signs > 0].min(initial=np.inf)
+  lower = (h + d)[signs < 0].max(initial=-np.inf)
+  return float(max(0.0, (lower - upper) / 2))
+
+
+def max_psnr(spec: hashes.HashSpec, original: np.ndarray, parent: np.ndarray,
+             **kwargs) -> Bound:
+  """The bound for uint8 RGB images: no fake of ``parent`` with ``original``'s
+  ``spec`` hash has a higher PSNR than ``.max_psnr_db`` (each inequality
+  loosened by the hash's ``rounding_levels``)."""
+  grey = np.asarray(parent, np.float64) @ LUMA
+  form = spec.linear_form(*grey.shape)
+  return least_change(form, grey, np.asarray(spec.bits(original)),
+                      slack_levels=spec.rounding_levels, **kwargs)

@@ -1,0 +1,257 @@
+"""The pixel attack: optimise the fake's pixels directly, no generator networks.
+
+The fake is ``clip(warp(parent, flow) + delta, 0, 1)``: the parent's strokes
+moved by a smooth displacement field of at most ``max_shift`` pixels
+(:mod:`icdjax.attacks.warp`), plus an additive change. Both start at 0 and take Adam
+steps on the smooth-hinge hash loss of the fake's relaxed hash
+(:mod:`icdjax.hashes.relaxed`) plus a perceptual penalty:
+
+  penalty = change_weight * mean(w * delta^2) + smoothness * mean(|grad delta|^2)
+            + warp_weight * mean(|flow|^2) + warp_smoothness * mean(|grad flow|^2)
+
+with ``w = 1 + stroke_weight * parent`` (changing the parent's strokes costs
+more than adding faint haze around them) and squared finite differences (a
+smooth change is less visible than speckle). Moving a stroke by a fraction
+of a pixel shifts block means that the additive change would otherwise buy
+by cutting the stroke or hazing its background; ``max_shift=0`` is the
+additive attack alone. Every ``check_every`` steps the
+fake is rounded to uint8 and hashed exactly; once it matches (within
+``slack_bits``) it is frozen, so each pair stops at the least change it
+needs. One attack is a pure function of ``(key, original, parent, config)``,
+batched by vmap like the others.
+
+With ``survive`` (:mod:`icdjax.images.transforms`), the hash loss is the expectation
+over the fake itself and each transformation's differentiable stand-in
+(JPEG's luminance path, a LANCZOS downscale): the same loss on the relaxed
+hash of each transformed fake, summed. A pair then stops only when its
+exact distance is within ``slack_bits`` *and* each transformation's exact
+stand-in leaves it within ``survive_bits``; the real transformations judge
+the saved file afterwards (:mod:`icdjax.images.image_attack`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from icdjax import checks
+from icdjax import goals
+from icdjax import hashes
+from icdjax.attacks import projection
+from icdjax.attacks import warp
+from icdjax.hashes import hashing
+from icdjax.hashes import relaxed
+from icdjax.images import transforms
+
+
+@dataclasses.dataclass(frozen=True)
+class PixelConfig:
+  """Settings of the pixel attack (hashable: a static argument of jit).
+
+  Attributes:
+    hash: the target hash.
+    goal: what the fake must reach (:mod:`icdjax.goals`): a pair stops once its
+      exact distance reaches it.
+    rounds: exact checks; ``check_every`` Adam steps before each.
+    check_every: Adam steps between exact checks.
+    learning_rate: Adam's step, in [0, 1] pixel units.
+    margin: how far past its threshold each bit must be, [0, 1] units.
+    temperature: sharpness of the smooth hinge.
+    change_weight: weight of the change's energy.
+    stroke_weight: extra energy cost per unit of the parent's intensity.
+    smoothness: weight of the change's squared finite differences.
+    penalty_decay: the penalty's factor from one round to the next, so a
+      pair that has not matched yet trades more looks for the hash; a pair
+      that matches early keeps the gentlest change.
+    margin_growth: the margin's factor from one round to the next, so a bit
+      that the relaxation calls right but the exact 8-bit hash does not is
+      pushed further past its threshold.
+    survive: transformations the match must outlive (expectation over them).
+    survive_bits: the distance each stand-in may leave (None: the hash's match
+      threshold less a guard of ``n_bits // 32``: 23 for PDQ, else 0). The
+      stand-ins are close to the real transformations, not equal (JPEG's
+      decode within 0.34 grey levels), so a fake that a stand-in keeps at 31
+      can land at 32-34 after the real one.
+    start: 'parent' (delta starts at 0) or 'projection' (delta starts at the
+      projection attack's change, the least-change fake; the Adam steps then
+      only add what the surviving asks for).
+    max_shift: the most a stroke may move, in pixels (0..1; 0: no warp).
+    warp_weight: weight of the displacement field's mean squared length.
+    warp_smoothness: weight of the field's squared finite differences.
+    warp_learning_rate: Adam's step on the field, in pixels.
+  """
+  hash: hashes.HashSpec = hashes.get('ahash')
+  goal: goals.Collide = goals.Collide()
+  rounds: int = 60
+  check_every: int = 10
+  learning_rate: float = 0.002
+  margin: float = 0.0
+  temperature: float = 0.002
+  change_weight: float = 1.0
+  stroke_weight: float = 2.0
+  smoothness: float = 16.0
+  penalty_decay: float = 1.0
+  margin_growth: float = 1.08
+  survive: tuple[transforms.Transform, ...] = ()
+  survive_bits: int | None = None
+  start: str = 'parent'
+  max_shift: float = 1.0
+  warp_weight: float = 1.0
+  warp_smoothness: float = 50.0
+  warp_learning_rate: float = 0.05
+
+  def __post_init__(self):
+    if not isinstance(self.hash, hashes.HashSpec):
+      object.__setattr__(self, 'hash', hashes.get(self.hash))
+    errors = checks.config_errors(
+        self, prefix='pixel ', positive=('learning_rate', 'temperature', 'warp_learning_rate'),
+        nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness', 'warp_weight',
+                     'warp_smoothness'),
+        integers_at_least_1=('rounds', 'check_every')) + self.goal.errors(self.hash)
+    if isinstance(self.survive, str):
+      object.__setattr__(self, 'survive', transforms.parse(self.survive))
+    if self.survive_bits is None:
+      object.__setattr__(self, 'survive_bits',
+                         max(0, self.hash.match_threshold - self.hash.n_bits // 32))
+    if not (isinstance(self.survive_bits, int) and 0 <= self.survive_bits < self.hash.n_bits):
+      errors.append(f'pixel survive_bits must be an integer in 0..{self.hash.n_bits - 1}, '
+                    f'got {self.survive_bits}')
+    if self.start not in _STARTS:
+      errors.append(f'pixel start must be one of {", ".join(_STARTS)}, got {self.start!r}')
+    if not (math.isfinite(self.penalty_decay) and 0 < self.penalty_decay <= 1):
+      errors.append(f'pixel penalty_decay must be in (0, 1], got {self.penalty_decay}')
+    if not (isinstance(self.max_shift, (int, float)) and 0 <= self.max_shift <= warp.MAX_SHIFT):
+      errors.append(f'pixel max_shift must be in [0, {warp.MAX_SHIFT:g}] pixels, '
+                    f'got {self.max_shift}')
+    if not (math.isfinite(self.margin_growth) and 1 <= self.margin_growth <= 2):
+      errors.append(f'pixel margin_growth must be in [1, 2], got {self.margin_growth}')
+    if errors:
+      raise ValueError('; '.join(errors))
+
+
+def _projected_change(parent, target, config):
+  project = projection.ProjectionConfig(hash=config.hash, goal=config.goal,
+                                        stroke_weight=config.stroke_weight)
+  fake = projection.project(jnp.asarray(parent), target, project).fake
+  return fake.astype(jnp.float32) - jnp.asarray(parent, jnp.float32)
+
+
+_STARTS = {
+    'parent': lambda parent, target, config: jnp.zeros(jnp.shape(parent), jnp.float32),
+    'projection': _projected_change,
+}
+
+
+class Change(NamedTuple):
+  """What the attack optimises: the fake is ``warp(parent, flow) + delta``."""
+  delta: jnp.ndarray  # [H, W], [0, 1] units
+  flow: jnp.ndarray   # [2, H, W] pixels; [2, 1, 1] zeros when max_shift is 0
+
+
+def no_change(shape: tuple[int, int], config: PixelConfig) -> Change:
+  """The change that leaves a parent of ``shape (H, W)`` as it is."""
+  return Change(jnp.zeros(shape, jnp.float32),
+                warp.zero_flow(shape if config.max_shift else (1, 1)))
+
+
+def base(parent: jnp.ndarray, flow: jnp.ndarray, config: PixelConfig) -> jnp.ndarray:
+  """The parent with its strokes moved (the parent itself when ``max_shift`` is 0)."""
+  return warp.warp(parent, flow) if config.max_shift else parent
+
+
+class PixelResult(NamedTuple):
+  fake: jnp.ndarray              # uint8 [H, W]
+  hamming_distance: jnp.ndarray  # int32, exact
+
+
+def objective(change: Change | jnp.ndarray, parent: jnp.ndarray, target_bits: jnp.ndarray,
+              penalty_scale: jnp.ndarray, config: PixelConfig,
+              margin: jnp.ndarray | float | None = None) -> jnp.ndarray:
+  """Hash loss plus ``penalty_scale`` times the perceptual penalty of the
+  change (a :class:`Change`, or an additive ``delta [H, W]`` alone)."""
+  if not isinstance(change, Change):
+    change = no_change(jnp.shape(parent), config)._replace(delta=change)
+  delta = change.delta
+  fake = jnp.clip(base(parent, change.flow, config) + delta, 0.0, 1.0)
+  hash_loss = 0.0
+  for view in (fake, *(t.stand_in(fake) for t in config.survive)):
+    hash_loss += relaxed.image_hash_loss(config.hash.logits(view), target_bits,
+                                         temperature=config.temperature,
+                                         margin=config.margin if margin is None else margin,
+                                         slack_bits=config.goal.slack_bits)
+  energy = jnp.mean((1.0 + config.stroke_weight * parent) * jnp.square(delta))
+  rough = (jnp.mean(jnp.square(jnp.diff(delta, axis=0)))
+           + jnp.mean(jnp.square(jnp.diff(delta, axis=1))))
+  penalty = config.change_weight * energy + config.smoothness * rough
+  if config.max_shift:
+    penalty += warp.penalty(change.flow, config.warp_weight, config.warp_smoothness)
+  return hash_loss + penalty_scale * penalty
+
+
+def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
+           config: PixelConfig) -> PixelResult:
+  """One attack: uint8 ``original`` and ``parent [H, W]`` -> a fake and its exact
+  distance. ``key`` is unused (the attack is deterministic)."""
+  del key
+  spec = config.hash
+  target = spec.target(original)
+  parent_f = jnp.asarray(parent, jnp.float32) / 255.0
+  tx = optax.multi_transform(
+      {'delta': optax.adam(config.learning_rate), 'flow': optax.adam(config.warp_learning_rate)},
+      Change('delta', 'flow'))
+  grad = jax.grad(objective)
+
+  def fake_of(change):
+    return hashing.quantize(base(parent_f, change.flow, config) + change.delta)
+
+  def holds(change):  # the exact distance, and whether every stand-in keeps the match
+    fake = fake_of(change)
+    ok = jnp.array(True)
+    for t in config.survive:
+      view = hashing.quantize(t.hard(fake.astype(jnp.float32) / 255.0))
+      ok &= jnp.sum(spec.traced(view) != target) <= config.survive_bits
+    return jnp.sum(spec.traced(fake) != target, dtype=jnp.int32), ok
+
+  def adam_step(carry, scales):
+    change, opt = carry
+    penalty_scale, margin = scales
+    updates, opt = tx.update(grad(change, parent_f, target, penalty_scale, config, margin), opt,
+                             change)
+    moved = optax.apply_updates(change, updates)
+    # Projected step: the field within max_shift, and base + delta in the box,
+    # so no pixel is stranded past a clip where its gradient is zero.
+    flow = jnp.clip(moved.flow, -config.max_shift, config.max_shift)
+    under = base(parent_f, flow, config)
+    return (Change(jnp.clip(under + moved.delta, 0.0, 1.0) - under, flow), opt), None
+
+  def unfinished(carry):
+    _, _, dist, ok, k = carry
+    return (k < config.rounds) & ~(config.goal.reached(dist) & ok)
+
+  def round_(carry):
+    change, opt, dist, ok, k = carry
+    done = config.goal.reached(dist) & ok
+    kf = k.astype(jnp.float32)
+    scales = (jnp.full((config.check_every,), config.penalty_decay ** kf),
+              jnp.full((config.check_every,), config.margin * config.margin_growth ** kf))
+    (moved, moved_opt), _ = jax.lax.scan(adam_step, (change, opt), scales)
+    keep = lambda a, b: jnp.where(done, a, b)  # pylint: disable=unnecessary-lambda-assignment
+    change, opt = jax.tree.map(keep, change, moved), jax.tree.map(keep, opt, moved_opt)
+    new_dist, new_ok = holds(change)
+    return change, opt, jnp.where(done, dist, new_dist), jnp.where(done, ok, new_ok), k + 1
+
+  change0 = no_change(jnp.shape(parent), config)._replace(
+      delta=_STARTS[config.start](parent, target, config) / 255.0)
+  # A while loop: vmapped, a chunk runs while any of its pairs has not matched.
+  carry = (change0, tx.init(change0), *holds(change0), jnp.array(0, jnp.int32))
+  change, _, dist, _, _ = jax.lax.while_loop(unfinished, round_, carry)
+  fake = fake_of(change)
+  if spec.settle_ties is not None and not config.survive:  # exact ties (wHash's floor)
+    fake, dist = spec.settle_ties(parent, target, fake, dist, slack_bits=config.goal.slack_bits,
+                                  stroke_weight=config.stroke_weight)
+  return PixelResult(fake, dist)

@@ -1,0 +1,332 @@
+"""The hash registry: a hash's name is parsed once, here, into a :class:`HashSpec`.
+
+Every other module receives a spec and asks it for what it needs: the exact
+bits of uint8 images (checked, public), the same bits traceable inside
+``jit`` (unchecked), a cheap on-device progress measure, the relaxed logits
+the attacks optimise, the linear form the projection attack solves with, and
+the reference library's function that judges a saved image (imagehash for the
+public hashes; none for the keyed ones). No module outside this one compares a
+hash name with a string.
+
+Names: ``ahash``, ``dhash``, ``phash``, ``whash`` and the keyed family
+``keyed<S>:<key>[:<bits>]``. Adding a hash is one :func:`register` (or
+:func:`register_family`) call plus its functions.
+
+Example:
+  >>> from icdjax import hashes
+  >>> spec = hashes.get('dhash')
+  >>> spec.n_bits, spec.reference_name
+  (64, 'imagehash.dhash')
+"""
+
+from __future__ import annotations
+
+import functools
+import jax.numpy as jnp
+import re
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from icdjax import checks
+from icdjax.hashes import floor_repair
+from icdjax.hashes import hashing
+from icdjax.hashes import pdq
+from icdjax.hashes import relaxed
+from icdjax.hashes import resampling
+
+
+class Centre:
+  """How a hash's linear features become bit logits (``bit = logit > 0``)."""
+  MEAN = 'mean'      # feature minus the mean feature (aHash)
+  MEDIAN = 'median'  # feature minus the median feature (pHash, wHash)
+  NONE = 'none'      # the feature itself (dHash, keyed hashes)
+
+
+class LinearForm(NamedTuple):
+  """The hash as linear features of the flattened float image, up to its bit rule.
+
+  Separable: ``features = mix @ (rows @ image @ cols.T).ravel()``, so an image
+  of any size costs ``rows`` ``[a, H]`` and ``cols`` ``[b, W]``, and the dense
+  ``[n_bits, H*W]`` :attr:`matrix` is built only when asked for.
+
+  Attributes:
+    centre: a :class:`Centre` value.
+    rows: float64 ``[a, H]``, the vertical operator (resize, DCT, ...).
+    cols: float64 ``[b, W]``, the horizontal one.
+    mix: float64 ``[n_bits, a*b]``, or None for the identity (``a*b == n_bits``).
+      Features are in the units of the image (the float resize, without
+      Pillow's clipping and fixed-point rounding).
+    floor_rows: float64 ``[n_bits, m, H*W]`` or None: for a median rule whose
+      features can tie at the floor (wHash's black blocks), the ``m`` resized
+      pixels under each bit's feature. When a target has fewer than half its
+      bits set, its median ties with the zero bits, and the zero bits of an
+      image with that hash must sit exactly at the floor: every one of their
+      resized pixels black.
+  """
+  centre: str
+  rows: np.ndarray
+  cols: np.ndarray
+  mix: np.ndarray | None = None
+  floor_rows: np.ndarray | None = None
+
+  @property
+  def matrix(self) -> np.ndarray:
+    """float64 ``[n_bits, H*W]``, dense (``H*W*n_bits`` entries: small images only)."""
+    kron = np.kron(self.rows, self.cols)
+    return kron if self.mix is None else self.mix @ kron
+
+  def apply(self, image: np.ndarray) -> np.ndarray:
+    """Features of float ``[H, W]`` (numpy or jax: ``[..., H, W]`` broadcasts)."""
+    inner = self.rows @ image @ self.cols.T
+    flat = inner.reshape(*inner.shape[:-2], -1)
+    return flat if self.mix is None else flat @ self.mix.T
+
+  def transpose(self, v):
+    """``matrix.T @ v`` as an image ``[..., H, W]``, for features ``v [..., n_bits]``."""
+    inner = v if self.mix is None else v @ self.mix
+    inner = inner.reshape(*inner.shape[:-1], self.rows.shape[0], self.cols.shape[0])
+    return self.rows.T @ inner @ self.cols
+
+
+class HashSpec:
+  """Everything a caller needs of one hash. Equal (and hashed) by name, so a
+  spec can be a static argument of ``jax.jit``.
+
+  Attributes:
+    name: the canonical name (``'ahash'``, ``'keyed16:1234'``, ...).
+    n_bits: hash length.
+    bits: uint8 ``[..., H, W]`` or ``[..., H, W, 3]`` -> bool ``[..., n_bits]``;
+      checks its input; exact (equal to the reference library).
+    traced: grey uint8/int ``[..., H, W]`` -> bool ``[..., n_bits]``; exact,
+      unchecked, for use inside jitted code.
+    progress: like ``traced``, wholly on the device; may differ from the exact
+      bits where a value ties with the median (the attacks' per-epoch curve).
+    logits: float ``[..., H, W]`` in [0, 1] -> float ``[..., n_bits]``, the
+      relaxation (``method=`` 'lanczos' or 'block' for the resize).
+    linear_form: ``(H, W) -> LinearForm``, for the projection attack.
+    reference: PIL image -> bool ``[n_bits]`` by the reference library, or None.
+    reference_name: e.g. ``'imagehash.average_hash'``, or None.
+    params: the family's parameters (keyed: ``size``, ``key``, ``bits``), else {}.
+    match_threshold: the distance at or below which the field calls two
+      images a match, where one is published (PDQ: 31, Meta's); else 0.
+    rounding_levels: grey levels of integer rounding in the reference pipeline
+      (Pillow's ``L`` and its uint8 resize passes: 1.5; PDQ's float pipeline: 0),
+      by which :mod:`icdjax.attacks.bounds` loosens each inequality.
+    settle_ties: traced ``(start, target, fake, dist, *, slack_bits,
+      stroke_weight) -> (fake, dist)`` that finishes a target whose bits tie
+      exactly (wHash: :func:`icdjax.hashes.floor_repair.settle`), or None; the
+      projection and pixel attacks end with it.
+    quality: uint8 image -> int, the hash's own quality score (PDQ's 0-100), or None.
+    median_ties: uint8 images ``[N, H, W]`` -> bool ``[N, n_bits]``, the bits whose
+      feature ties exactly with the median (where the reference's float rounding
+      decides; wHash), or None.
+  """
+
+  def __init__(self, *, name: str, n_bits: int, bits: Callable, traced: Callable,
+               progress: Callable, logits: Callable, linear_form: Callable,
+               reference: Callable | None = None, reference_name: str | None = None,
+               params: dict | None = None, match_threshold: int = 0,
+               rounding_levels: float = 1.5, settle_ties: Callable | None = None,
+               quality: Callable | None = None, median_ties: Callable | None = None):
+    self.name, self.n_bits = name, n_bits
+    self.bits, self.traced, self.progress, self.logits = bits, traced, progress, logits
+    self.linear_form = linear_form
+    self.reference, self.reference_name = reference, reference_name
+    self.params = dict(params or {})
+    self.match_threshold, self.rounding_levels = match_threshold, rounding_levels
+    self.settle_ties = settle_ties
+    self.quality, self.median_ties = quality, median_ties
+
+  def target(self, original):
+    """An attack's target bits: ``original`` itself when it is bool ``[n_bits]``
+    (bits computed beforehand, e.g. exactly from a colour image), else the
+    traced hash of the grey uint8 image."""
+    original = jnp.asarray(original)
+    if original.dtype == jnp.bool_ and original.shape[-1:] == (self.n_bits,):
+      return original
+    return self.traced(original)
+
+  def __eq__(self, other):
+    return isinstance(other, HashSpec) and other.name == self.name
+
+  def __hash__(self):
+    return hash(('HashSpec', self.name))
+
+  def __repr__(self):
+    return f'HashSpec({self.name!r})'
+
+  def __str__(self):
+    return self.name
+
+  def __deepcopy__(self, memo):
+    return self  # immutable; lets dataclasses.asdict copy configs that hold one
+
+
+_FIXED: dict[str, Callable[[], HashSpec]] = {}
+_FAMILIES: list[tuple[re.Pattern, Callable[[re.Match], HashSpec], str]] = []
+
+
+def register(name: str, factory: Callable[[], HashSpec]) -> None:
+  """Registers a hash with a fixed name; ``factory()`` builds its spec on first use."""
+  _FIXED[name] = factory
+  get.cache_clear()
+
+
+def register_family(pattern: str, factory: Callable[[re.Match], HashSpec], usage: str) -> None:
+  """Registers a parametrised family: names matching ``pattern`` (a full match)
+  are built by ``factory(match)``; ``usage`` is shown in errors."""
+  _FAMILIES.append((re.compile(pattern), factory, usage))
+  get.cache_clear()
+
+
+@functools.lru_cache(maxsize=None)
+def get(name: str) -> HashSpec:
+  """The spec of a hash name; raises InputError naming the valid names."""
+  if isinstance(name, HashSpec):
+    return name
+  if isinstance(name, str):
+    if name in _FIXED:
+      return _FIXED[name]()
+    for pattern, factory, _ in _FAMILIES:
+      match = pattern.fullmatch(name)
+      if match:
+        return factory(match)
+  usages = ', '.join(u for _, _, u in _FAMILIES)
+  raise checks.InputError(f'unknown hash {name!r}: expected one of {", ".join(_FIXED)} or '
+                          f'{usages}')
+
+
+def public_names() -> tuple[str, ...]:
+  """The fixed-name hashes (those with a reference library), in registration order."""
+  return tuple(_FIXED)
+
+
+def is_valid(name: str) -> bool:
+  try:
+    get(name)
+    return True
+  except checks.InputError:
+    return False
+
+
+def _imagehash(fn_name: str, **kwargs):
+  def reference(pil_image) -> np.ndarray:
+    import imagehash  # pylint: disable=g-import-not-at-top  # the reference judge, loaded only when judging
+    return np.asarray(getattr(imagehash, fn_name)(pil_image, **kwargs).hash, bool).reshape(-1)
+  return reference, f'imagehash.{fn_name}'
+
+
+# ---------------------------------------------------------------------------
+# The four public hashes, bit-exact with imagehash, 8x8 (64 bits).
+
+def _ahash_linear(h: int, w: int) -> LinearForm:
+  return LinearForm(Centre.MEAN, resampling.resize_axis(h, 8), resampling.resize_axis(w, 8))
+
+
+def _dhash_linear(h: int, w: int) -> LinearForm:
+  diff = np.eye(9)[1:] - np.eye(9)[:-1]  # [8, 9]: right neighbour minus left
+  return LinearForm(Centre.NONE, resampling.resize_axis(h, 8),
+                    diff @ resampling.resize_axis(w, 9))
+
+
+def _phash_linear(h: int, w: int) -> LinearForm:
+  n = 32
+  c = hashing.dct_matrix(n, 8)
+  rows, cols = (c @ resampling.resize_axis(m, n) for m in (h, w))  # [8, h], [8, w]
+  return LinearForm(Centre.MEDIAN, rows / (2.0 * n), cols)
+
+
+_FLOOR_ROWS_LIMIT = 10_000_000  # entries; wHash's ties matter on small dark images
+
+
+def _whash_linear(h: int, w: int) -> LinearForm:
+  scale = hashing.whash_scale(h, w)
+  f = scale // 8
+  rh, rw = (resampling.resize_axis(m, scale) for m in (h, w))
+  floor = None
+  if 64 * f * f * h * w <= _FLOOR_ROWS_LIMIT:
+    s = np.kron(rh, rw).reshape(8, f, 8, f, h * w)
+    floor = s.transpose(0, 2, 1, 3, 4).reshape(64, f * f, h * w)
+  return LinearForm(Centre.MEDIAN, rh.reshape(8, f, h).mean(1), rw.reshape(8, f, w).mean(1),
+                    floor_rows=floor)
+
+
+def _whash_traced(grey, *, fast: bool = False):
+  scale = hashing.whash_scale(grey.shape[-2], grey.shape[-1])
+  return (hashing.whash_integer_rule if fast else hashing.whash_traced)(grey, 8, scale, False)
+
+
+register('ahash', lambda: HashSpec(
+    name='ahash', n_bits=64, bits=hashing.average_hash,
+    traced=lambda g: hashing.average_hash_traced(g, 8, False),
+    progress=lambda g: hashing.average_hash_traced(g, 8, False),
+    logits=relaxed.ahash_logits, linear_form=_ahash_linear,
+    **dict(zip(('reference', 'reference_name'), _imagehash('average_hash')))))
+register('dhash', lambda: HashSpec(
+    name='dhash', n_bits=64, bits=hashing.dhash,
+    traced=lambda g: hashing.dhash_traced(g, 8, False),
+    progress=lambda g: hashing.dhash_traced(g, 8, False),
+    logits=relaxed.dhash_logits, linear_form=_dhash_linear,
+    **dict(zip(('reference', 'reference_name'), _imagehash('dhash')))))
+register('phash', lambda: HashSpec(
+    name='phash', n_bits=64, bits=hashing.phash,
+    traced=lambda g: hashing.phash_traced(g, 8, 4, False),
+    progress=lambda g: hashing.phash_float32(g, 8, 4, False),
+    logits=relaxed.phash_logits, linear_form=_phash_linear,
+    **dict(zip(('reference', 'reference_name'), _imagehash('phash')))))
+register('whash', lambda: HashSpec(
+    name='whash', n_bits=64, bits=hashing.whash, traced=_whash_traced,
+    progress=functools.partial(_whash_traced, fast=True),
+    logits=relaxed.whash_logits, linear_form=_whash_linear, settle_ties=floor_repair.settle,
+    median_ties=hashing.whash_median_ties,
+    **dict(zip(('reference', 'reference_name'), _imagehash('whash')))))
+
+
+# ---------------------------------------------------------------------------
+# PDQ (256 bits), equal to pdqhash: icdjax/hashes/pdq.py.
+
+register('pdq', lambda: HashSpec(
+    name='pdq', n_bits=pdq.N_BITS, bits=pdq.pdq_hash, traced=pdq.pdq_traced,
+    progress=pdq.pdq_traced, logits=pdq.logits,
+    linear_form=lambda h, w: LinearForm(Centre.MEDIAN, pdq.axis_operators(h)[1],
+                                        pdq.axis_operators(w)[1]),
+    reference=pdq.reference, reference_name='pdqhash.compute', match_threshold=pdq.MATCH_THRESHOLD,
+    rounding_levels=0.0, quality=pdq.pdq_quality))
+
+
+# ---------------------------------------------------------------------------
+# Keyed hashes, the secret-key defence: keyed<S>:<key>[:<bits>].
+
+def _keyed(match: re.Match) -> HashSpec:
+  size, key = int(match.group(1)), int(match.group(2))
+  n_bits = int(match.group(3)) if match.group(3) else 64
+  hashing.check_keyed(size, key, n_bits)
+  matrix = hashing.keyed_matrix(key, size, n_bits)
+  name = f'keyed{size}:{key}' + (f':{n_bits}' if match.group(3) else '')
+
+  def traced(grey):
+    return hashing.keyed_hash_traced(grey, matrix, size, False)
+
+  def linear(h: int, w: int) -> LinearForm:
+    n = size * size  # the keyed features use the resized image minus its mean
+    mix = matrix @ (np.eye(n) - 1.0 / n) / size
+    return LinearForm(Centre.NONE, resampling.resize_axis(h, size),
+                      resampling.resize_axis(w, size), mix)
+
+  return HashSpec(
+      name=name, n_bits=n_bits,
+      bits=lambda images: hashing.keyed_hash(images, key, size, n_bits),
+      traced=traced, progress=traced,
+      logits=lambda images, method='lanczos': relaxed.keyed_logits(images, matrix, size=size,
+                                                                   method=method),
+      linear_form=linear, params={'size': size, 'key': key, 'bits': n_bits})
+
+
+register_family(r'keyed(\d{1,2}):(\d{1,19})(?::(\d{1,4}))?', _keyed,
+                "'keyed<S>:<key>[:<bits>]' (S in 4..32, e.g. keyed16:1234)")
+
+
+def hash_bits(images, name: str = 'ahash'):
+  """The named hash of uint8 images, bool ``[..., n_bits]`` (checked, exact)."""
+  return get(name).bits(images)

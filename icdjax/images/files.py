@@ -1,0 +1,43 @@
+"""Image files: read in any mode, saved atomically, read back as the judge will.
+
+One reader and one saver for every command, digits and photos alike: a PNG is
+written to a temporary name and renamed, so a run stopped at any moment leaves
+either the whole file or none, and the saved file is what gets judged.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+from PIL import Image
+
+from icdjax import checks
+
+
+def load_image(path) -> np.ndarray:
+  """An image file of any mode as uint8 RGB ``[H, W, 3]``; one clear error if
+  it is missing or not an image."""
+  try:
+    with Image.open(path) as im:
+      return np.asarray(im.convert('RGB'))
+  except FileNotFoundError:
+    raise checks.InputError(f'image not found: {path}') from None
+  except (OSError, ValueError) as e:
+    raise checks.InputError(f'{path} is not a readable image: {e}') from None
+
+
+def save_png(path, image: np.ndarray) -> np.ndarray:
+  """Saves uint8 ``[H, W]`` (grey) or ``[H, W, 3]`` (RGB) as a PNG, atomically (a
+  temporary file, then a rename), and returns the file as read back, in its mode."""
+  image = np.asarray(image)
+  if image.dtype != np.uint8 or image.ndim not in (2, 3):
+    raise checks.InputError(f'a PNG is saved from uint8 [H, W] or [H, W, 3], got '
+                            f'{image.dtype} {list(image.shape)}')
+  path = pathlib.Path(path)
+  tmp = path.with_name(f'{path.name}.tmp-{os.getpid()}.png')
+  Image.fromarray(image).save(tmp)
+  os.replace(tmp, path)
+  with Image.open(path) as im:
+    return np.asarray(im)

@@ -1,0 +1,224 @@
+"""Attacks on real images of any size and mode, judged on the file as saved.
+
+The attack families work on one grey channel. A colour parent keeps its
+colours: the grey attack's change is added to the luminance of each pixel
+by moving its R, G and B together (:func:`add_luminance`, which
+redistributes to the channels with room when one saturates), and the
+colour fake is hashed again exactly. Because Pillow's ``L`` conversion
+rounds, and PDQ's luminance is not an integer, a few bits can move in the
+transfer; then projection steps run again from the colour fake's own grey
+(:func:`attack_image`, up to ``rounds`` times).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from PIL import Image
+
+from icdjax import attacks
+from icdjax import checks
+from icdjax import measures
+from icdjax import plotting
+from icdjax.attacks import bounds
+from icdjax.attacks import projection
+from icdjax.images import files
+from icdjax.images import transforms
+from icdjax.runs import chunks
+from icdjax.runs import report
+
+_LUMA = measures.LUMA
+
+
+COLOUR_CHANGES = {
+    # how a luminance change is carried by R, G and B (per unit of luminance)
+    'neutral': np.ones(3),               # the same on every channel: hue kept
+    'least': _LUMA / (_LUMA @ _LUMA),     # the least RGB change (Cauchy-Schwarz): highest PSNR
+}
+
+
+def add_luminance(rgb: np.ndarray, delta: np.ndarray, passes: int = 4,
+                  colour: str = 'neutral') -> np.ndarray:
+  """uint8 RGB whose luminance is ``rgb``'s plus ``delta`` ``[H, W]`` (grey
+  levels), as nearly as the box 0..255 allows. ``colour`` picks how the
+  channels share it (:data:`COLOUR_CHANGES`): 'neutral' moves R, G and B
+  together (a brightness change, no tint), 'least' in proportion to the
+  luminance weights (the least RGB change, 1.3 dB more PSNR, a faint green
+  or magenta tint); what a saturated channel cannot take goes to the others."""
+  if colour not in COLOUR_CHANGES:
+    raise checks.InputError(f'unknown colour change {colour!r}: expected one of '
+                            f'{", ".join(COLOUR_CHANGES)}')
+  direction = COLOUR_CHANGES[colour]
+  out = rgb.astype(np.float64)
+  want = out @ _LUMA + delta
+  for _ in range(passes):
+    short = want - out @ _LUMA
+    room = np.where(short[..., None] > 0, out < 255, out > 0)
+    weight = (room * direction * _LUMA).sum(-1)
+    step = np.where(weight > 0, short / np.maximum(weight, 1e-9), 0.0)
+    out = np.clip(out + room * direction * step[..., None], 0, 255)
+  return np.round(out).astype(np.uint8)
+
+
+def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attack, *,
+                 seed: int = 0, rounds: int = 3, colour: str = 'neutral') -> dict:
+  """Makes a colour fake of ``parent`` (uint8 RGB, any size) whose hash is
+  ``original``'s (any size); returns the fake and our exact distance on it.
+
+  The first round runs ``attack`` on the grey parent; later rounds, only
+  while the colour fake misses, run projection steps from its own grey.
+  """
+  spec = attack.hash
+  h, w = parent.shape[:2]
+  checks.check_memory(projection.working_bytes(spec.n_bits, h, w),
+                      f'attacking a {h}x{w} parent with {spec.name}',
+                      'scale the parent down and attack that')
+  target = np.asarray(spec.bits(original))  # exact, from the colour original
+  original_bits = jnp.asarray(target)
+  start = time.perf_counter()
+  fake, distance, used = _rounds(parent, original_bits, target, attack, seed, rounds, colour)
+  # The stand-ins only approximate the real transformations: while a real one
+  # breaks the match, run again from this fake, asking the stand-ins for more.
+  for _ in range(_RETRIES):
+    if not attack.goal.reached(distance) or not _breaks(spec, fake, target, attack):
+      break
+    attack = attacks.Attack(attack.family, dataclasses.replace(
+        attack.config, survive_bits=attack.config.survive_bits // 2), attack.polish)
+    again, again_distance, more = _rounds(fake, original_bits, target, attack, seed, rounds,
+                                          colour)
+    used += more
+    if not attack.goal.reached(again_distance):
+      break  # keep the fake that matches as saved
+    fake, distance = again, again_distance
+  return {'fake': fake, 'hamming_distance': distance, 'rounds': used,
+          'seconds': time.perf_counter() - start}
+
+
+_RETRIES = 2
+
+
+def _rounds(fake, original_bits, target, attack, seed, rounds, colour):
+  """The attack on the grey image, then projection polishes while the colour
+  fake misses; returns the fake, our exact distance and the rounds run."""
+  spec = attack.hash
+  distance, used = None, 0
+  for used in range(1, rounds + 1):
+    g = measures.grey(fake)
+    out = _jitted(attack, used - 1)(jax.random.PRNGKey(seed), original_bits, jnp.asarray(g))
+    fake = add_luminance(fake, np.asarray(out).astype(np.float64) - g, colour=colour)
+    distance = int(np.sum(np.asarray(spec.bits(fake)) != target))
+    if attack.goal.reached(distance):
+      break
+  return fake, distance, used
+
+
+def _breaks(spec, fake, target, attack) -> bool:
+  """Whether a real ``--survive`` transformation of ``fake`` leaves it beyond
+  the hash's match threshold (by our hash, which equals the judge's)."""
+  return any(int(np.sum(np.asarray(spec.bits(t.real(fake))) != target)) > spec.match_threshold
+             for t in attack.survive)
+
+
+_JITTED: dict = {}
+
+
+def clear_compiled() -> None:
+  """Drops the compiled attacks (each holds its image size's operators)."""
+  _JITTED.clear()
+  jax.clear_caches()
+
+
+def _jitted(attack: attacks.Attack, polish_round: int = 0):
+  """The attack (round 0) or a polish on grey images, jitted once. A polish
+  runs at least one projection stage with a margin that doubles each round:
+  the grey image only approximates what the judge hashes (Pillow's rounded
+  ``L``; PDQ's float luminance), so bits near their threshold need room."""
+  key = (attack, polish_round)
+  if key not in _JITTED:
+    if polish_round:
+      config = projection.ProjectionConfig(
+          hash=attack.hash, goal=attack.goal, min_stages=1,
+          margin=2.0 ** polish_round, stroke_weight=getattr(attack.config, 'stroke_weight', 2.0))
+      _JITTED[key] = jax.jit(
+          lambda k, o, g: projection.project(g, attack.hash.target(o), config).fake)
+    else:
+      _JITTED[key] = jax.jit(lambda k, o, g: attack(k, o, g).fake)
+  return _JITTED[key]
+
+
+BOUND_PIXELS = 1 << 20  # the bound's ascent takes seconds per megapixel; larger parents skip it
+REPORTED = 'jpeg:90,jpeg:75,scale:0.5'  # always reported, beside those the attack survives
+
+
+def judge_distance(spec, image: np.ndarray, original: np.ndarray) -> int:
+  """The reference library's distance (ours for a hash without one) between
+  two uint8 RGB images."""
+  if spec.reference is None:
+    return int(np.sum(np.asarray(spec.bits(image)) != np.asarray(spec.bits(original))))
+  return int(np.sum(spec.reference(Image.fromarray(image))
+                    != spec.reference(Image.fromarray(original))))
+
+
+def after_transforms(spec, saved: np.ndarray, original: np.ndarray, survive=()) -> dict:
+  """The judge's distance after each *real* transformation (Pillow) of the
+  saved fake: those in :data:`REPORTED` and those in ``survive``."""
+  every = dict.fromkeys(transforms.parse(REPORTED) + tuple(survive))
+  return {str(t): judge_distance(spec, t.real(saved), original) for t in every}
+
+
+def _change(saved: np.ndarray, parent: np.ndarray) -> dict:
+  change = measures.image_change(saved, parent)  # the names every summary uses
+  return {'rms_change': change['rms'], 'psnr_db': change['psnr_db'], 'ssim': change['ssim']}
+
+
+def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Attack, out, *,
+                   original_name: str = 'original', parent_name: str = 'parent',
+                   seed: int = 0, figures: bool = True, bound: bool = True,
+                   colour: str = 'neutral') -> dict:
+  """Runs :func:`attack_image`, saves ``fake.png``, judges the *saved file* by the
+  reference library and by ours, and after each real transformation; with
+  ``bound``, adds the highest PSNR any fake of this pair can have
+  (:mod:`icdjax.attacks.bounds`); writes ``compare.png`` and, last and atomically,
+  ``report.json``; returns the report."""
+  spec = attack.hash
+  survive = attack.survive
+  result = attack_image(original, parent, attack, seed=seed, colour=colour)
+  out = pathlib.Path(out)
+  out.mkdir(parents=True, exist_ok=True)
+  saved = files.save_png(out / 'fake.png', result['fake'])
+  ours = int(np.sum(np.asarray(spec.bits(saved)) != np.asarray(spec.bits(original))))
+  reference = judge_distance(spec, saved, original) if spec.reference is not None else None
+  summary = {
+      'original': original_name, 'parent': parent_name, 'hash': spec.name,
+      'attack': attack.describe(), 'original_size': list(original.shape[:2]),
+      'parent_size': list(parent.shape[:2]), 'hamming_distance': ours,
+      'reference': spec.reference_name, 'reference_hamming_distance': reference,
+      'after': after_transforms(spec, saved, original, survive),
+      'survive': [str(t) for t in survive], 'colour_change': colour,
+      'rounds': result['rounds'], 'seconds': round(result['seconds'], 3),
+      **_change(saved, parent),
+      'versions': report.versions(),
+  }
+  if bound and parent.shape[0] * parent.shape[1] <= BOUND_PIXELS:
+    best = bounds.max_psnr(spec, original, parent).max_psnr_db
+    # None: unbounded (within the rounding allowance the parent already has the hash).
+    summary['psnr_bound_db'] = round(best, 2) if np.isfinite(best) else None
+  if spec.quality is not None:  # PDQ's quality score, reported under its name
+    summary['pdq_quality'] = {'original': int(spec.quality(original)),
+                              'fake': int(spec.quality(saved))}
+  if figures:
+    diff = np.clip(128 + 4 * (measures.grey(saved).astype(int) - measures.grey(parent)), 0, 255).astype(np.uint8)
+    plotting.image_row(out / 'compare.png', [original, parent, saved, diff],
+                       ['original', 'parent', 'fake', 'difference x4'],
+                       [f'{spec.name} target', f'{original_name} -> {parent_name}',
+                        f'distance {reference if reference is not None else ours}, '
+                        f'{summary["psnr_db"]} dB', 'grey, 128 = none'],
+                       f'{attack.name} against {spec.name}')
+  chunks.write_text_atomic(out / 'report.json', json.dumps(summary, indent=2))  # marks it done
+  return summary

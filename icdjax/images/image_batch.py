@@ -1,0 +1,201 @@
+"""Many image pairs as one resumable run: a folder, a CSV of path pairs, or the bundled photos.
+
+Each pair is one chunk of a :class:`icdjax.runs.chunks.ChunkStore` (the same
+spec, lock and resume rules as ``experiments.batch``): its folder
+``pairs/NNNNN/`` gets ``fake.png``, ``compare.png`` and ``report.json``, and
+then the chunk file that marks it done, holding the pair's numbers. A run
+stopped at any moment loses at most the pair in flight; ``--resume`` skips
+the finished pairs and refuses other settings (hash, attack, survive, the
+pair list). At the end ``summary.json`` gathers the rates: distance 0 and
+within the match threshold by the reference library on the saved files,
+the same after each real transformation, the median PSNR and seconds.
+
+A pair list is ``[(original_name, parent_name)]`` with a ``load(name)``
+that gives uint8 RGB: file paths (:func:`from_folder`, :func:`from_csv`) or
+bundled photo names (:func:`photo_pairs`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import json
+import pathlib
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from icdjax import attacks
+from icdjax import checks
+from icdjax import judge
+from icdjax import plotting
+from icdjax.images import image_attack
+from icdjax.images import photos
+from icdjax.runs import chunks
+from icdjax.runs import progress as progress_lib
+
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
+
+
+def from_folder(folder) -> list[tuple[str, str]]:
+  """Every ordered pair of the image files in ``folder`` (sorted by name)."""
+  folder = pathlib.Path(folder)
+  if not folder.is_dir():
+    raise checks.InputError(f'image folder not found: {folder}')
+  files = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+  if len(files) < 2:
+    raise checks.InputError(f'{folder} holds {len(files)} image file(s) '
+                            f'({"/".join(IMAGE_SUFFIXES)}); a batch needs at least 2')
+  _check_readable(files)
+  return list(itertools.permutations(files, 2))
+
+
+def from_csv(path) -> list[tuple[str, str]]:
+  """Rows ``original,parent`` of image paths (relative to the CSV's folder); a
+  first row ``original,parent`` is a header."""
+  path = pathlib.Path(path)
+  try:
+    text = path.read_text()
+  except FileNotFoundError:
+    raise checks.InputError(f'pairs CSV not found: {path}') from None
+  except (OSError, UnicodeDecodeError) as e:
+    raise checks.InputError(f'pairs CSV {path} is unreadable: {e}') from None
+  pairs = []
+  for line, row in enumerate(csv.reader(text.splitlines()), 1):
+    if not row or (line == 1 and [c.strip().lower() for c in row] == ['original', 'parent']):
+      continue
+    if len(row) != 2:
+      raise checks.InputError(f'{path} line {line}: expected 2 columns (original,parent), '
+                              f'got {len(row)}')
+    o, p = (str((path.parent / c.strip()).resolve()) for c in row)
+    for c in (o, p):
+      if not pathlib.Path(c).is_file():
+        raise checks.InputError(f'{path} line {line}: image not found: {c}')
+    pairs.append((o, p))
+  if not pairs:
+    raise checks.InputError(f'{path} lists no pairs')
+  _check_readable(sorted({c for pair in pairs for c in pair}))
+  return pairs
+
+
+def _check_readable(paths) -> None:
+  """Every file opens as an image (checked before a run starts, not mid-run)."""
+  for path in paths:
+    try:
+      with Image.open(path) as im:
+        im.verify()
+    except Exception as e:  # pylint: disable=broad-except  # Pillow raises many kinds
+      raise checks.InputError(f'{path} is not a readable image: {e}') from None
+
+
+def photo_pairs() -> list[tuple[str, str]]:
+  """Every ordered pair of the bundled photos."""
+  return list(itertools.permutations(photos.PHOTOS, 2))
+
+
+def _digest(pairs) -> str:
+  return hashlib.sha1(json.dumps(pairs).encode()).hexdigest()
+
+
+def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
+        attack: attacks.Attack, workdir, *, resume: bool = False, figures: bool = True,
+        bound: bool = True, colour: str = 'neutral', progress: bool = True, log=print,
+        **context) -> dict:
+  """Attacks every pair, judging each saved fake; returns the summary (also
+  written to ``workdir/summary.json``). ``context`` (JSON-able) joins the spec."""
+  spec = {'attack': attack.describe(), 'pairs': len(pairs), 'pairs_sha1': _digest(pairs),
+          'bound': bound, 'colour_change': colour, **context}
+  store = chunks.ChunkStore(workdir, spec, resume=resume, n_items=len(pairs), chunk_size=1,
+                            log=log)
+  try:
+    done = store.done(range(len(pairs)))
+    bar = progress_lib.Progress(len(pairs), len(done), unit='pairs') if progress else None
+    # Grouped by parent: one image size at a time, so each size is compiled
+    # once and its compiled code (which holds the hash's operators for that
+    # size) is dropped before the next.
+    todo = sorted(set(range(len(pairs))) - done, key=lambda i: (pairs[i][1], i))
+    parent_name, parent = None, None
+    for i in todo:
+      o, p = pairs[i]
+      if p != parent_name:
+        image_attack.clear_compiled()
+        parent_name, parent = p, load(p)
+      report = image_attack.run_and_report(
+          load(o), parent, attack, store.workdir / 'pairs' / f'{i:05d}',
+          original_name=pathlib.Path(o).name, parent_name=pathlib.Path(p).name,
+          figures=figures, bound=bound, colour=colour)
+      store.save(i, report=np.array([json.dumps(report)]))
+      if bar:
+        bar.update(1)
+    if bar:
+      bar.close()
+    reports = [json.loads(str(r)) for r in store.merge()['report']]
+  finally:
+    store.close()
+  summary = summarise(reports, attack)
+  chunks.write_text_atomic(store.workdir / 'summary.json', json.dumps(summary, indent=2))
+  bounded = [r for r in reports if 'psnr_bound_db' in r]
+  if figures and bounded:
+    plotting.psnr_against_bound(
+        store.workdir / 'psnr.png',
+        {f'{attack.name}, {attack.hash.name}': bound_series(bounded)},
+        f'{len(bounded)} pairs')
+  return summary
+
+
+def bound_series(reports: list[dict]) -> tuple[list, list]:
+  """(bound, achieved) PSNR of the pairs with a finite bound."""
+  finite = [r for r in reports if r.get('psnr_bound_db') is not None
+            and np.isfinite(r['psnr_bound_db'])]
+  return [r['psnr_bound_db'] for r in finite], [r['psnr_db'] for r in finite]
+
+
+def load_reports(workdir) -> list[dict]:
+  """The per-pair reports of a finished run in ``workdir``."""
+  workdir = pathlib.Path(workdir)
+  paths = sorted((workdir / 'pairs').glob('*/report.json'))
+  if not paths:
+    raise checks.InputError(f'{workdir} holds no finished pairs (pairs/*/report.json)')
+  return [json.loads(p.read_text()) for p in paths]
+
+
+def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
+  """Rates over the pairs' reports: by the judge (the reference library where
+  the hash has one) on the saved file and after each real transformation."""
+  spec = attack.hash
+  threshold = spec.match_threshold
+  judged = np.array([r['reference_hamming_distance'] if r['reference_hamming_distance']
+                     is not None else r['hamming_distance'] for r in reports])
+  after = {}
+  for name in reports[0]['after']:
+    d = np.array([r['after'][name] for r in reports])
+    after[name] = {'distance_0': float(np.mean(d == 0)),
+                   f'distance_le_{threshold}': float(np.mean(d <= threshold)),
+                   'median_distance': float(np.median(d))}
+  out = {'hash': spec.name, 'attack': attack.name, 'survive': reports[0]['survive'],
+         'pairs': len(reports), 'judge': spec.reference_name or 'ours',
+         'match_threshold': threshold,
+         'distance_0': float(np.mean(judged == 0)),
+         f'distance_le_{threshold}': float(np.mean(judged <= threshold)),
+         'ours_equals_reference': int(sum(r['hamming_distance'] == j
+                                      for r, j in zip(reports, judged))),
+         'after': after,
+         **judge.change_medians(rms=[r['rms_change'] for r in reports],
+                                psnr_db=[r['psnr_db'] for r in reports],
+                                ssim=[r['ssim'] for r in reports]),
+         'seconds_median': float(np.median([r['seconds'] for r in reports[1:] or reports]))}
+  bounded = [r for r in reports if 'psnr_bound_db' in r]
+  if bounded:
+    bound = np.array([np.inf if r['psnr_bound_db'] is None else r['psnr_bound_db']
+                      for r in bounded])
+    out['pairs_with_bound'] = len(bounded)
+    out['psnr_bound_median_db'] = float(np.median(bound))
+    out['psnr_below_bound_median_db'] = float(np.median(
+        bound - np.array([r['psnr_db'] for r in bounded])))
+    out['bound_at_least'] = {f'{db} dB': float(np.mean(bound >= db)) for db in (30, 35)}
+  if 'pdq_quality' in reports[0]:
+    quality = np.array([r['pdq_quality']['fake'] for r in reports])
+    out['fake_quality_ge_50'] = float(np.mean(quality >= 50))
+  return out

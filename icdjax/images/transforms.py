@@ -1,0 +1,153 @@
+"""Transformations a collision should survive: the real ones and their stand-ins.
+
+``--survive=jpeg:90,scale:0.5`` is parsed once, here (:func:`parse`), into a
+tuple of :class:`Transform` values. Each kind is one registry entry with:
+
+* ``real``: what a platform does to the saved file, with Pillow, on uint8
+  RGB: re-encode as JPEG at a quality (Pillow's default 4:2:0 chroma
+  subsampling), or downscale by a factor with ``Image.LANCZOS``. This is the
+  judge: reports say whether the match holds after it.
+* ``stand_in``: a differentiable version on float grey images in [0, 1]
+  that the pixel attack takes the expectation over (EOT): the same LANCZOS
+  resize as a float operator; for JPEG, the luminance path of the codec
+  (8x8 block DCT, libjpeg's quality-scaled luminance table, rounding,
+  inverse DCT). The hashes see only luminance, and JFIF's colour transform
+  is built so that the decoded RGB's luminance is the coded Y up to
+  rounding, so the chroma planes do not enter. Rounding is replaced by
+  ``round(r) + (r - round(r))^3`` (Shin and Song, 2017), whose gradient is
+  small where the codec flattens a coefficient: it tells the attack that a
+  faint high-frequency change will not outlive the encoder.
+* ``hard``: the stand-in with true rounding, for the attack's exact checks.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Callable, NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+from PIL import Image
+
+from icdjax import checks
+from icdjax.hashes import resampling
+
+# ITU-T T.81 Annex K luminance table, which libjpeg scales by quality.
+_LUMA_TABLE = np.array([
+    [16, 11, 10, 16, 24, 40, 51, 61], [12, 12, 14, 19, 26, 58, 60, 55],
+    [14, 13, 16, 24, 40, 57, 69, 56], [14, 17, 22, 29, 51, 87, 80, 62],
+    [18, 22, 37, 56, 68, 109, 103, 77], [24, 35, 55, 64, 81, 104, 113, 92],
+    [49, 64, 78, 87, 103, 121, 120, 101], [72, 92, 95, 98, 112, 100, 103, 99]], np.float64)
+
+
+class Transform(NamedTuple):
+  """One transformation: a kind from the registry and its value (hashable)."""
+  kind: str
+  value: float
+
+  def __str__(self):
+    return f'{self.kind}:{self.value:g}'
+
+  def real(self, rgb: np.ndarray) -> np.ndarray:
+    return _KINDS[self.kind].real(np.asarray(rgb, np.uint8), self.value)
+
+  def stand_in(self, grey: jnp.ndarray) -> jnp.ndarray:
+    return _KINDS[self.kind].stand_in(grey, self.value, False)
+
+  def hard(self, grey: jnp.ndarray) -> jnp.ndarray:
+    return _KINDS[self.kind].stand_in(grey, self.value, True)
+
+
+class _Kind(NamedTuple):
+  check: Callable[[float], str | None]   # an error message for a bad value, or None
+  real: Callable[[np.ndarray, float], np.ndarray]
+  stand_in: Callable[[jnp.ndarray, float, bool], jnp.ndarray]
+  usage: str
+
+
+def quant_table(quality: int) -> np.ndarray:
+  """libjpeg's luminance quantisation table at ``quality`` (1..100), float ``[8, 8]``."""
+  scale = 5000.0 / quality if quality < 50 else 200.0 - 2.0 * quality
+  return np.clip(np.floor((_LUMA_TABLE * scale + 50.0) / 100.0), 1, 255)
+
+
+def _dct8() -> np.ndarray:
+  k, n = np.meshgrid(np.arange(8), np.arange(8), indexing='ij')
+  d = np.cos(np.pi * (2 * n + 1) * k / 16.0) * np.sqrt(2.0 / 8.0)
+  d[0] /= np.sqrt(2.0)
+  return d  # orthonormal: JPEG's DCT is d @ block @ d.T
+
+
+def _jpeg_real(rgb: np.ndarray, quality: float) -> np.ndarray:
+  buf = io.BytesIO()
+  Image.fromarray(rgb).save(buf, 'JPEG', quality=int(quality))
+  with Image.open(io.BytesIO(buf.getvalue())) as im:
+    return np.asarray(im.convert('RGB'))
+
+
+def _jpeg_stand_in(grey: jnp.ndarray, quality: float, hard: bool) -> jnp.ndarray:
+  """The luminance path of JPEG on float grey ``[..., H, W]`` in [0, 1]."""
+  h, w = grey.shape[-2:]
+  ph, pw = -h % 8, -w % 8
+  pad = [(0, 0)] * (grey.ndim - 2) + [(0, ph), (0, pw)]
+  y = jnp.pad(grey * 255.0 - 128.0, pad, mode='edge')  # libjpeg replicates the edge
+  blocks = y.reshape(*y.shape[:-2], (h + ph) // 8, 8, (w + pw) // 8, 8)
+  d = jnp.asarray(_dct8(), grey.dtype)
+  q = jnp.asarray(quant_table(int(quality)), grey.dtype)
+  r = jnp.einsum('ua,...iajb,vb->...iujv', d, blocks, d) / q[:, None, :]
+  nearest = jnp.round(r)
+  r = nearest if hard else nearest + (r - nearest) ** 3
+  back = jnp.einsum('ua,...iujv,vb->...iajb', d, r * q[:, None, :], d)
+  out = back.reshape(*y.shape)[..., :h, :w]
+  return jnp.clip((out + 128.0) / 255.0, 0.0, 1.0)
+
+
+def scaled_size(h: int, w: int, factor: float) -> tuple[int, int]:
+  return max(1, round(h * factor)), max(1, round(w * factor))
+
+
+def _scale_real(rgb: np.ndarray, factor: float) -> np.ndarray:
+  h, w = scaled_size(rgb.shape[0], rgb.shape[1], factor)
+  return np.asarray(Image.fromarray(rgb).resize((w, h), Image.LANCZOS))
+
+
+def _scale_stand_in(grey: jnp.ndarray, factor: float, hard: bool) -> jnp.ndarray:
+  del hard  # the float resize is the stand-in and the check alike
+  h, w = scaled_size(grey.shape[-2], grey.shape[-1], factor)
+  return resampling.resize_float(grey, h, w, clip=(0.0, 1.0))
+
+
+_KINDS = {
+    'jpeg': _Kind(
+        lambda v: None if v == int(v) and 1 <= v <= 100 else
+        f'JPEG quality must be an integer in 1..100, got {v:g}',
+        _jpeg_real, _jpeg_stand_in, 'jpeg:<quality 1..100>'),
+    'scale': _Kind(
+        lambda v: None if 0.05 <= v <= 1 else f'scale factor must be in [0.05, 1], got {v:g}',
+        _scale_real, _scale_stand_in, 'scale:<factor in [0.05, 1]>'),
+}
+
+
+def parse(text: str) -> tuple[Transform, ...]:
+  """``'jpeg:90,scale:0.5'`` -> transforms; '' -> (). Raises InputError with one
+  line naming the bad entry."""
+  out = []
+  for item in filter(None, (s.strip() for s in (text or '').split(','))):
+    kind, _, value = item.partition(':')
+    if kind not in _KINDS:
+      raise checks.InputError(f'unknown transformation {item!r} in --survive: expected '
+                              f'{" or ".join(k.usage for k in _KINDS.values())}')
+    try:
+      number = float(value)
+    except ValueError:
+      raise checks.InputError(f'transformation {item!r} in --survive needs a number: '
+                              f'{_KINDS[kind].usage}') from None
+    problem = _KINDS[kind].check(number)
+    if problem:
+      raise checks.InputError(f'{problem} (in --survive={text})')
+    out.append(Transform(kind, number))
+  return tuple(out)
+
+
+def describe(survive: tuple[Transform, ...]) -> str:
+  return ','.join(map(str, survive))

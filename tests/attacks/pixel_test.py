@@ -1,0 +1,74 @@
+"""icdjax.attacks.pixel: the objective is finite and differentiable; the attack lowers the distance."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from icdjax import hashes
+from icdjax.attacks import pixel
+from icdjax.runs import pairs as pairs_lib
+
+
+def test_objective_gradient_is_finite_and_zero_change_costs_no_penalty(sample_test):
+  images, _ = sample_test
+  config = pixel.PixelConfig()
+  target = hashes.get('ahash').traced(jnp.asarray(images[0]))
+  parent = jnp.asarray(images[1], jnp.float32) / 255
+  zero = jnp.zeros_like(parent)
+  g = jax.grad(pixel.objective)(zero, parent, target, 1.0, config)
+  chex.assert_tree_all_finite(g)
+  # With the penalty scaled to 0 only the hash loss is left.
+  only_hash = pixel.objective(zero, parent, target, 0.0, config)
+  assert float(pixel.objective(zero, parent, target, 1.0, config)) == pytest.approx(float(only_hash))
+
+
+@pytest.mark.parametrize('name', ['ahash', 'dhash'])
+def test_attack_lowers_the_exact_distance(name, sample_test):
+  images, labels = sample_test
+  p = pairs_lib.different_label_pairs(labels, 8, 1)
+  config = pixel.PixelConfig(hash=name, rounds=15)
+  out = jax.jit(jax.vmap(lambda o, q: pixel.attack(None, o, q, config)))(images[p[:, 0]],
+                                                                          images[p[:, 1]])
+  spec = hashes.get(name)
+  start = np.sum(np.asarray(spec.bits(images[p[:, 1]])) != np.asarray(spec.bits(images[p[:, 0]])), 1)
+  d = np.asarray(out.hamming_distance)
+  np.testing.assert_array_equal(
+      d, np.sum(np.asarray(spec.bits(np.asarray(out.fake))) != np.asarray(spec.bits(images[p[:, 0]])), 1))
+  assert d.mean() < start.mean() / 2
+
+
+def test_stroke_shift_is_part_of_the_change_and_off_at_max_shift_zero(sample_test):
+  images, _ = sample_test
+  target = hashes.get('ahash').traced(jnp.asarray(images[0]))
+  parent = jnp.asarray(images[1], jnp.float32) / 255
+  delta = 0.05 * jax.random.normal(jax.random.PRNGKey(0), parent.shape)
+  on, off = pixel.PixelConfig(), pixel.PixelConfig(max_shift=0.0)
+  # An additive change alone is the same objective with or without the warp.
+  still = pixel.Change(delta, jnp.zeros((2, 28, 28)))
+  assert float(pixel.objective(still, parent, target, 1.0, on)) == pytest.approx(
+      float(pixel.objective(delta, parent, target, 1.0, off)), rel=1e-6)
+  # A shift moves the fake (and costs its penalty); with max_shift=0 it is ignored.
+  shift = pixel.Change(delta, jnp.full((2, 28, 28), 0.5))
+  np.testing.assert_allclose(pixel.base(parent, shift.flow, off), parent)
+  assert float(jnp.abs(pixel.base(parent, shift.flow, on) - parent).max()) > 0.1
+  g = jax.grad(pixel.objective)(pixel.no_change((28, 28), on), parent, target, 1.0, on)
+  assert float(jnp.abs(g.flow).max()) > 0  # the hash loss pulls the strokes from the start
+
+
+def test_the_additive_attack_alone_still_matches(sample_test):
+  images, labels = sample_test
+  p = pairs_lib.different_label_pairs(labels, 4, 2)
+  config = pixel.PixelConfig(max_shift=0.0)
+  out = jax.jit(jax.vmap(lambda o, q: pixel.attack(None, o, q, config)))(images[p[:, 0]],
+                                                                          images[p[:, 1]])
+  np.testing.assert_array_equal(np.asarray(out.hamming_distance), 0)
+
+
+def test_bad_config_is_refused():
+  for kwargs in (dict(learning_rate=0.0), dict(rounds=0), dict(penalty_decay=2.0),
+                 dict(smoothness=-1.0), dict(max_shift=1.5), dict(max_shift=-0.1),
+                 dict(warp_weight=-1.0), dict(warp_learning_rate=0.0)):
+    with pytest.raises(ValueError):
+      pixel.PixelConfig(**kwargs)
