@@ -23,7 +23,8 @@ from icdjax.images import photos
 
 _ATTACK = common.AttackFlags(default_attack='projection')
 _ORIGINAL = flags.DEFINE_string('original', None, 'Image file whose hash the fake must have.')
-_PARENT = flags.DEFINE_string('parent', None, 'Image file the fake must look like.')
+_PARENT = flags.DEFINE_string('parent', None, 'Image file the fake must look like '
+                              '(not with --goal=evade: the original is changed).')
 _PHOTO_O = flags.DEFINE_enum('photo_original', None, list(photos.PHOTOS),
                              'A bundled photo as the original (instead of --original).')
 _PHOTO_P = flags.DEFINE_enum('photo_parent', None, list(photos.PHOTOS),
@@ -44,11 +45,14 @@ def _image(path_flag, photo_flag):
 
 def main(argv):
   del argv
-  (original, o_name), (parent, p_name) = _image(_ORIGINAL, _PHOTO_O), _image(_PARENT, _PHOTO_P)
+  attack = _ATTACK.make()
+  original, o_name = _image(_ORIGINAL, _PHOTO_O)
+  parent, p_name = (_image(_PARENT, _PHOTO_P) if attack.goal.needs_parent  # evade: itself
+                    else (original, o_name))
   out = pathlib.Path(_OUT.value)
   if out.is_dir() and any(out.iterdir()) and not _OVERWRITE.value:
     raise ValueError(f'{out} already holds files; pass --overwrite or choose another --out')
-  report = image_attack.run_and_report(original, parent, _ATTACK.make(), out,
+  report = image_attack.run_and_report(original, parent, attack, out,
                                        original_name=o_name, parent_name=p_name,
                                        **_IMAGE.kwargs())
   print(json.dumps(report, indent=2))

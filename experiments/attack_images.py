@@ -30,9 +30,10 @@ def main(argv):
   del argv
   if (_FOLDER.value is None) == (_CSV.value is None):
     raise ValueError('give exactly one of --folder and --pairs_csv')
-  pairs = (image_batch.from_folder(_FOLDER.value) if _FOLDER.value
-           else image_batch.from_csv(_CSV.value))
-  summary = image_batch.run(pairs, files.load_image, _ATTACK.make(), _BATCH.workdir.value,
+  attack = _ATTACK.make()
+  pairs = (image_batch.from_folder(_FOLDER.value, itself=not attack.goal.needs_parent)
+           if _FOLDER.value else image_batch.from_csv(_CSV.value))
+  summary = image_batch.run(pairs, files.load_image, attack, _BATCH.workdir.value,
                             **_BATCH.kwargs())
   print(json.dumps(summary, indent=2))
 

@@ -27,9 +27,10 @@ _BATCH = image_flags.ImageBatchFlags()
 
 def main(argv):
   del argv
-  summary = image_batch.run(image_batch.photo_pairs(),
+  attack = _ATTACK.make()
+  summary = image_batch.run(image_batch.photo_pairs(itself=not attack.goal.needs_parent),
                             functools.partial(photos.load, longest=_LONGEST.value),
-                            _ATTACK.make(), _BATCH.workdir.value, longest=_LONGEST.value,
+                            attack, _BATCH.workdir.value, longest=_LONGEST.value,
                             **_BATCH.kwargs())
   print(json.dumps(summary, indent=2))
 

@@ -10,6 +10,7 @@ from absl import flags
 from icdjax import attacks
 from icdjax import cli
 from icdjax import data
+from icdjax import goals
 from icdjax import hashes
 from icdjax.images import transforms
 
@@ -41,8 +42,15 @@ class AttackFlags:
     self.hash = define('string', 'hash', 'ahash',
                         'Hash to attack and judge with: ' + ', '.join(hashes.public_names())
                         + " or 'keyed<S>:<key>[:<bits>]' (e.g. keyed16:1234).")
-    self.slack_bits = define('integer', 'slack_bits', 0, 'Bits the attack may leave wrong '
+    self.goal = define('enum', 'goal', 'collide', list(goals.names()),
+                        'collide: match the original; evade: change it until it no longer does.')
+    self.slack_bits = define('integer', 'slack_bits', 0, 'Bits a collision may leave wrong '
                               '(keep it below the threshold).', lower_bound=0)
+    self.threshold = define('integer', 'threshold', None, "The match rule an evasion beats "
+                             "(default: the hash's; 10 for the 64-bit hashes, 31 for PDQ).",
+                             lower_bound=0)
+    self.margin_bits = define('integer', 'margin_bits', None, 'Bits an evasion aims past '
+                               'the threshold (default 0).', lower_bound=0)
     self.polish = define('bool', 'polish', False, 'Finish with projection steps.')
     self.epochs = define('integer', 'epochs', None, 'Epochs of the per-pair trained '
                           'families (default 200).', lower_bound=1)
@@ -71,9 +79,16 @@ class AttackFlags:
     if self.survive.value:
       overrides.update(survive=transforms.parse(self.survive.value),
                        survive_bits=self.survive_bits.value)
-    return attacks.get(family or self.family(), hash=self.hash.value,
-                       slack_bits=self.slack_bits.value, polish=self.polish.value,
-                       epochs=self.epochs.value, **overrides)
+    goal = goals.from_flags(self.goal.value, slack_bits=self.slack_bits.value,
+                            threshold=self.threshold.value, margin_bits=self.margin_bits.value)
+    return attacks.get(family or self.family(), hash=self.hash.value, goal=goal,
+                       polish=self.polish.value, epochs=self.epochs.value, **overrides)
+
+
+  def verdict_threshold(self, attack: attacks.Attack) -> int:
+    """``--threshold``, else the attacked hash's own match rule."""
+    value = self.threshold.value
+    return attack.hash.default_threshold() if value is None else value
 
 
 def define_workdir(required: bool = True):

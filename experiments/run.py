@@ -17,7 +17,6 @@ from absl import flags
 import numpy as np
 
 from experiments import common
-from icdjax.hashes import hashing
 from icdjax.runs import pipeline
 
 _DATA = common.DataFlags()
@@ -25,8 +24,6 @@ _ATTACK = common.AttackFlags()
 _ORIGINAL = flags.DEFINE_integer('original_index', 0, 'Index of the original digit.')
 _PARENT = flags.DEFINE_integer('parent_index', None,
                                'Index of the parent digit (default: first digit of another class).')
-_THRESHOLD = flags.DEFINE_integer('threshold', hashing.DEFAULT_THRESHOLD,
-                                  'ICD threshold: a copy at or below it.', lower_bound=0)
 _SEED = flags.DEFINE_integer('seed', 0, 'Random seed of the attack.')
 _WORKDIR = common.define_workdir(required=False)
 _OVERWRITE = flags.DEFINE_bool('overwrite', False, 'Replace the files of an earlier run in --workdir.')
@@ -37,7 +34,7 @@ def main(argv):
   del argv
   images, labels = _DATA.load()
   attack = _ATTACK.make()
-  parent = _PARENT.value
+  parent = _PARENT.value if attack.goal.needs_parent else _ORIGINAL.value  # evade: itself
   if parent is None:
     if not 0 <= _ORIGINAL.value < len(labels):
       raise ValueError(f'--original_index={_ORIGINAL.value} out of range [0, {len(labels)})')
@@ -48,7 +45,7 @@ def main(argv):
     raise ValueError(f'{workdir} already holds files; pass --overwrite to replace them or '
                      'choose another --workdir')
   s = pipeline.run_single(images, labels, _ORIGINAL.value, parent, attack, seed=_SEED.value,
-                          threshold=_THRESHOLD.value, workdir=workdir,
+                          threshold=_ATTACK.verdict_threshold(attack), workdir=workdir,
                           log_every=_LOG_EVERY.value)
   print(f'original #{s["original_index"]} (digit {s["original_label"]}) hash {s["original_hash"]}; '
         f'parent #{s["parent_index"]} (digit {s["parent_label"]}), start distance '

@@ -2,7 +2,8 @@
 
 Every report, digit or photo, states the change by these functions: RMS (grey
 levels), PSNR (dB, over all channels of the saved uint8 image), SSIM (dm-pix, on
-Pillow's grey) and the Pearson correlation the paper reports. :data:`LUMA` is the
+Pillow's grey), SSIMULACRA2 (the ``ssimulacra2`` package: a score calibrated on
+human opinion) and the Pearson correlation the paper reports. :data:`LUMA` is the
 one copy of ITU-R 601's weights (Pillow's ``L``, PDQ's luminance, the certificates).
 
 Example:
@@ -15,8 +16,12 @@ Example:
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import numpy as np
 from PIL import Image
+import ssimulacra2 as ssimulacra2_lib
 
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601: Pillow's L conversion, PDQ's luminance
 
@@ -66,11 +71,31 @@ def ssim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
   return np.asarray(dm_pix.ssim(a, b, max_val=1.0), np.float64)
 
 
+SSIMULACRA2_PIXELS = 1 << 22  # about 1 s a megapixel here; larger images are not scored
+
+
+def ssimulacra2(fake: np.ndarray, reference: np.ndarray) -> float | None:
+  """SSIMULACRA2 of uint8 ``fake`` against ``reference`` (grey or RGB, same size), by the
+  ``ssimulacra2`` package on their PNGs: a perceptual score calibrated on human opinion
+  (100: identical; 90 and above visually lossless; 70 high quality). None above
+  :data:`SSIMULACRA2_PIXELS`, where it would take longer than the attack."""
+  fake, reference = np.asarray(fake, np.uint8), np.asarray(reference, np.uint8)
+  if fake.shape[0] * fake.shape[1] > SSIMULACRA2_PIXELS:
+    return None
+  with tempfile.TemporaryDirectory() as folder:
+    paths = [os.path.join(folder, f'{k}.png') for k in ('reference', 'fake')]
+    for path, image in zip(paths, (reference, fake)):
+      Image.fromarray(image).save(path)
+    return float(ssimulacra2_lib.compute_ssimulacra2(*paths))
+
+
 def image_change(fake: np.ndarray, reference: np.ndarray) -> dict:
   """The change of one saved image (grey or RGB, any size) from ``reference``, as every
   report states it: ``rms`` and ``psnr_db`` over all channels, ``ssim`` on the greys."""
   fake, reference = np.asarray(fake, np.uint8), np.asarray(reference, np.uint8)
   d = fake.astype(np.float64) - reference
+  score = ssimulacra2(fake, reference)
   return {'rms': round(float(np.sqrt(np.mean(d * d))), 3),
           'psnr_db': round(psnr(fake, reference), 2),
-          'ssim': round(float(ssim(grey(fake)[None], grey(reference)[None])[0]), 4)}
+          'ssim': round(float(ssim(grey(fake)[None], grey(reference)[None])[0]), 4),
+          'ssimulacra2': None if score is None else round(score, 2)}

@@ -164,3 +164,53 @@ def max_psnr(spec: hashes.HashSpec, original: np.ndarray, parent: np.ndarray,
   form = spec.linear_form(*grey.shape)
   return least_change(form, grey, np.asarray(spec.bits(original)),
                       slack_levels=spec.rounding_levels, **kwargs)
+
+
+def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips: int, *,
+                          slack_levels: float = 0.0) -> float | None:
+  """A certified least ``|dx|^2`` for any change of ``start_grey`` that flips at least
+  ``flips`` bits, for a mean or zero rule; None for a median rule (no certificate).
+
+  The bits are the signs of the logits ``l = C A x`` (``C`` the centring ``I - 1/n``
+  for the mean rule, the identity for the zero rule: the mean moves with the
+  features, and ``C`` carries that exactly). Flipping bit ``i`` needs the logit change
+  ``e = C A dx`` to reach ``|e_i| >= |l_i| - slack_i``, so ``|e|^2`` is at least the
+  sum of the ``flips`` smallest ``(|l_i| - slack_i)_+^2``, and ``|e|^2 <= lam_max
+  |dx|^2`` with ``lam_max`` the largest eigenvalue of ``C A A^T C``. The box 0..255 is
+  left out (a looser, still valid bound). A median rule's threshold is an order
+  statistic of the features themselves; the collision bound's relaxation ("some m")
+  lets it move for free, which bounds nothing for an evasion, so none is claimed.
+  """
+  if form.centre == hashes.Centre.MEDIAN:
+    return None
+  x0 = np.asarray(start_grey, np.float64)
+  f0 = form.apply(x0)
+  n = f0.shape[0]
+  centre = np.eye(n) - 1.0 / n if form.centre == hashes.Centre.MEAN else np.eye(n)
+  slack = slack_levels * _row_l1(form)
+  if form.centre == hashes.Centre.MEAN:  # the mean's own rounding moves every logit too
+    slack = slack + slack.mean()
+  need = np.sort(np.square(np.maximum(np.abs(centre @ f0) - slack, 0.0)))[:flips].sum()
+  lam_max = float(np.linalg.eigvalsh(centre @ _gram(form) @ centre)[-1])
+  return float(need / lam_max)
+
+
+def psnr_of_least(least_sq: float, pixels: int) -> float:
+  """The highest PSNR (RGB) of a change whose grey part is at least ``least_sq``."""
+  mse_rgb = least_sq / (LUMA @ LUMA) / (3 * pixels)
+  return float('inf') if mse_rgb <= 0 else float(10 * np.log10(255.0 ** 2 / mse_rgb))
+
+
+def max_psnr_for(goal, spec: hashes.HashSpec, original: np.ndarray,
+                 parent: np.ndarray) -> float | None:
+  """The highest PSNR any fake meeting ``goal`` can have: the collision bound
+  (:func:`max_psnr`), or for an evasion (``parent`` is the original)
+  :func:`least_change_to_evade` for the flips past the goal's threshold; None where no
+  certificate is claimed (an evasion of a median-rule hash)."""
+  if goal.needs_parent:
+    return max_psnr(spec, original, parent).max_psnr_db
+  grey = np.asarray(parent, np.float64) @ LUMA
+  least = least_change_to_evade(spec.linear_form(*grey.shape), grey,
+                                spec.n_bits - goal.verdict_slack(spec),
+                                slack_levels=spec.rounding_levels)
+  return None if least is None else psnr_of_least(least, grey.size)

@@ -72,8 +72,9 @@ class PixelConfig:
       that the relaxation calls right but the exact 8-bit hash does not is
       pushed further past its threshold.
     survive: transformations the match must outlive (expectation over them).
-    survive_bits: the distance each stand-in may leave (None: the hash's match
-      threshold less a guard of ``n_bits // 32``: 23 for PDQ, else 0). The
+    survive_bits: the distance each stand-in may leave (None: the goal's: for a
+      collision the hash's match threshold less a guard of ``n_bits // 32``, 23 for
+      PDQ, else 0; for an evasion just short of the threshold, less the guard). The
       stand-ins are close to the real transformations, not equal (JPEG's
       decode within 0.34 grey levels), so a fake that a stand-in keeps at 31
       can land at 32-34 after the real one.
@@ -86,7 +87,7 @@ class PixelConfig:
     warp_learning_rate: Adam's step on the field, in pixels.
   """
   hash: hashes.HashSpec = hashes.get('ahash')
-  goal: goals.Collide = goals.Collide()
+  goal: goals.Goal = goals.Collide()
   rounds: int = 60
   check_every: int = 10
   learning_rate: float = 0.002
@@ -108,6 +109,7 @@ class PixelConfig:
   def __post_init__(self):
     if not isinstance(self.hash, hashes.HashSpec):
       object.__setattr__(self, 'hash', hashes.get(self.hash))
+    object.__setattr__(self, 'goal', self.goal.bind(self.hash))
     errors = checks.config_errors(
         self, prefix='pixel ', positive=('learning_rate', 'temperature', 'warp_learning_rate'),
         nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness', 'warp_weight',
@@ -116,8 +118,7 @@ class PixelConfig:
     if isinstance(self.survive, str):
       object.__setattr__(self, 'survive', transforms.parse(self.survive))
     if self.survive_bits is None:
-      object.__setattr__(self, 'survive_bits',
-                         max(0, self.hash.match_threshold - self.hash.n_bits // 32))
+      object.__setattr__(self, 'survive_bits', self.goal.survive_bits(self.hash))
     if not (isinstance(self.survive_bits, int) and 0 <= self.survive_bits < self.hash.n_bits):
       errors.append(f'pixel survive_bits must be an integer in 0..{self.hash.n_bits - 1}, '
                     f'got {self.survive_bits}')
@@ -199,7 +200,7 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   distance. ``key`` is unused (the attack is deterministic)."""
   del key
   spec = config.hash
-  target = spec.target(original)
+  target = config.goal.target(spec.target(original))
   parent_f = jnp.asarray(parent, jnp.float32) / 255.0
   tx = optax.multi_transform(
       {'delta': optax.adam(config.learning_rate), 'flow': optax.adam(config.warp_learning_rate)},
@@ -251,7 +252,8 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   carry = (change0, tx.init(change0), *holds(change0), jnp.array(0, jnp.int32))
   change, _, dist, _, _ = jax.lax.while_loop(unfinished, round_, carry)
   fake = fake_of(change)
-  if spec.settle_ties is not None and not config.survive:  # exact ties (wHash's floor)
+  if (spec.settle_ties is not None and not config.survive
+      and config.goal.pushed_bits(spec.n_bits) >= spec.n_bits):  # exact ties (wHash's floor)
     fake, dist = spec.settle_ties(parent, target, fake, dist, slack_bits=config.goal.slack_bits,
                                   stroke_weight=config.stroke_weight)
   return PixelResult(fake, dist)

@@ -55,6 +55,7 @@ class Family(NamedTuple):
   description: str
   trains_per_pair: bool
   cpu_chunk: int = 1024  # pairs per CPU device per vmapped chunk (what fits its caches)
+  goals: tuple[str, ...] = ('collide',)  # the goals it can reach
 
 
 ACCELERATOR_CHUNK = 1024  # pairs per GPU/TPU device per chunk, every family
@@ -101,10 +102,12 @@ class Attack:
     return getattr(self.config, 'survive', ())
 
   def __call__(self, key, original, parent) -> AttackOutput:
+    """The fake and its exact distance from the *original's* hash (families measure
+    against their goal's target; for an evasion that is the complement)."""
     out = self.family.run(key, original, parent, self.config)
     if self.polish:
       return self.finish(out[0], original)
-    return AttackOutput(out[0], out[1])
+    return AttackOutput(out[0], self.goal.reference_distance(out[1]))
 
   def finish(self, fake, original) -> AttackOutput:
     """The ``--polish`` step alone: projection steps from ``fake`` onto the
@@ -113,7 +116,8 @@ class Attack:
     extra = {'stroke_weight': self.config.stroke_weight} if hasattr(
         self.config, 'stroke_weight') else {}  # the family's own weight, where it has one
     config = projection.ProjectionConfig(hash=self.hash, goal=self.goal, **extra)
-    return AttackOutput(*projection.project(fake, target, config)[:2])
+    out = projection.project(fake, self.goal.target(target), config)
+    return AttackOutput(out.fake, self.goal.reference_distance(out.hamming_distance))
 
   @property
   def base(self) -> 'Attack':
@@ -165,7 +169,11 @@ def get(name: str, *, hash: str | hashes.HashSpec = 'ahash',  # pylint: disable=
   if epochs is not None and family.trains_per_pair:
     overrides['epochs'] = epochs
   try:
-    goal = goals.get(goal, slack_bits=slack_bits) if isinstance(goal, str) else goal
+    goal = goals.from_flags(goal, slack_bits=slack_bits) if isinstance(goal, str) else goal
+    if goal.name not in family.goals:
+      raise checks.InputError(f'attack {family_name} cannot {goal.name}: the families that '
+                              'can are ' + ', '.join(n for n, f in _FAMILIES.items()
+                                                     if goal.name in f.goals))
     config = family.make_config(hash=hashes.get(hash), goal=goal, **overrides)
   except TypeError as e:  # an option this family's config does not have
     if 'unexpected keyword' not in str(e):
@@ -209,16 +217,19 @@ register(Family('model2', _gan(2), gan.attack,
                 "the paper's Model 2: Real and Hash nets concurrent, Real down-weighted",
                 trains_per_pair=True, cpu_chunk=16))
 register(Family('projection', projection.ProjectionConfig, projection.attack,
-                'Jacobi steps onto the hash constraints, exact checks', trains_per_pair=False))
+                'Jacobi steps onto the hash constraints, exact checks', trains_per_pair=False,
+                goals=('collide', 'evade')))
 register(Family('pixel', pixel.PixelConfig, pixel.attack,
                 'Adam on a smooth stroke shift and an additive change: hinge hash loss + '
-                'perceptual penalty', trains_per_pair=False, cpu_chunk=128))
+                'perceptual penalty', trains_per_pair=False, cpu_chunk=128,
+                goals=('collide', 'evade')))
 register(Family('robust', functools.partial(pixel.PixelConfig, start='projection',
                                             learning_rate=0.001, stroke_weight=0.0,
                                             margin=4.0 / 255.0, smoothness=4.0, rounds=30,
                                             max_shift=0.0),
                 pixel.attack, "the projection's least-change fake, then Adam steps over the "
-                '--survive transformations (EOT)', trains_per_pair=False, cpu_chunk=128))
+                '--survive transformations (EOT)', trains_per_pair=False, cpu_chunk=128,
+                goals=('collide', 'evade')))
 register(Family('amortized', amortized.AmortizedConfig, amortized.attack,
                 'one forward pass of a conditional network trained once per hash',
                 trains_per_pair=False))

@@ -79,25 +79,26 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
   checks.check_memory(projection.working_bytes(spec.n_bits, h, w),
                       f'attacking a {h}x{w} parent with {spec.name}',
                       'scale the parent down and attack that')
-  target = np.asarray(spec.bits(original))  # exact, from the colour original
-  original_bits = jnp.asarray(target)
+  goal = attack.config.goal  # bound to the hash (its threshold filled in)
+  original_bits = jnp.asarray(np.asarray(spec.bits(original)))  # exact, from the colour original
+  target = np.asarray(goal.target(np.asarray(original_bits)))  # what the distances are to
   start = time.perf_counter()
   fake, distance, used = _rounds(parent, original_bits, target, attack, seed, rounds, colour)
   # The stand-ins only approximate the real transformations: while a real one
   # breaks the match, run again from this fake, asking the stand-ins for more.
   for _ in range(_RETRIES):
-    if not attack.goal.reached(distance) or not _breaks(spec, fake, target, attack):
+    if not goal.reached(distance) or not _breaks(spec, fake, target, attack):
       break
     attack = attacks.Attack(attack.family, dataclasses.replace(
         attack.config, survive_bits=attack.config.survive_bits // 2), attack.polish)
     again, again_distance, more = _rounds(fake, original_bits, target, attack, seed, rounds,
                                           colour)
     used += more
-    if not attack.goal.reached(again_distance):
+    if not goal.reached(again_distance):
       break  # keep the fake that matches as saved
     fake, distance = again, again_distance
-  return {'fake': fake, 'hamming_distance': distance, 'rounds': used,
-          'seconds': time.perf_counter() - start}
+  return {'fake': fake, 'hamming_distance': int(goal.reference_distance(distance)),
+          'rounds': used, 'seconds': time.perf_counter() - start}
 
 
 _RETRIES = 2
@@ -113,15 +114,16 @@ def _rounds(fake, original_bits, target, attack, seed, rounds, colour):
     out = _jitted(attack, used - 1)(jax.random.PRNGKey(seed), original_bits, jnp.asarray(g))
     fake = add_luminance(fake, np.asarray(out).astype(np.float64) - g, colour=colour)
     distance = int(np.sum(np.asarray(spec.bits(fake)) != target))
-    if attack.goal.reached(distance):
+    if attack.config.goal.reached(distance):
       break
   return fake, distance, used
 
 
 def _breaks(spec, fake, target, attack) -> bool:
-  """Whether a real ``--survive`` transformation of ``fake`` leaves it beyond
-  the hash's match threshold (by our hash, which equals the judge's)."""
-  return any(int(np.sum(np.asarray(spec.bits(t.real(fake))) != target)) > spec.match_threshold
+  """Whether a real ``--survive`` transformation of ``fake`` undoes the goal's verdict
+  (by our hash, which equals the judge's)."""
+  slack = attack.config.goal.verdict_slack(spec)
+  return any(int(np.sum(np.asarray(spec.bits(t.real(fake))) != target)) > slack
              for t in attack.survive)
 
 
@@ -146,7 +148,8 @@ def _jitted(attack: attacks.Attack, polish_round: int = 0):
           hash=attack.hash, goal=attack.goal, min_stages=1,
           margin=2.0 ** polish_round, stroke_weight=getattr(attack.config, 'stroke_weight', 2.0))
       _JITTED[key] = jax.jit(
-          lambda k, o, g: projection.project(g, attack.hash.target(o), config).fake)
+          lambda k, o, g: projection.project(g, config.goal.target(attack.hash.target(o)),
+                                             config).fake)
     else:
       _JITTED[key] = jax.jit(lambda k, o, g: attack(k, o, g).fake)
   return _JITTED[key]
@@ -174,7 +177,8 @@ def after_transforms(spec, saved: np.ndarray, original: np.ndarray, survive=()) 
 
 def _change(saved: np.ndarray, parent: np.ndarray) -> dict:
   change = measures.image_change(saved, parent)  # the names every summary uses
-  return {'rms_change': change['rms'], 'psnr_db': change['psnr_db'], 'ssim': change['ssim']}
+  return {'rms_change': change['rms'], 'psnr_db': change['psnr_db'], 'ssim': change['ssim'],
+          'ssimulacra2': change['ssimulacra2']}
 
 
 def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Attack, out, *,
@@ -192,23 +196,31 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
   out = pathlib.Path(out)
   out.mkdir(parents=True, exist_ok=True)
   saved = files.save_png(out / 'fake.png', result['fake'])
+  goal = attack.config.goal
   ours = int(np.sum(np.asarray(spec.bits(saved)) != np.asarray(spec.bits(original))))
   reference = judge_distance(spec, saved, original) if spec.reference is not None else None
+  judged = ours if reference is None else reference
+  after = after_transforms(spec, saved, original, survive)
   summary = {
       'original': original_name, 'parent': parent_name, 'hash': spec.name,
       'attack': attack.describe(), 'original_size': list(original.shape[:2]),
       'parent_size': list(parent.shape[:2]), 'hamming_distance': ours,
       'reference': spec.reference_name, 'reference_hamming_distance': reference,
-      'after': after_transforms(spec, saved, original, survive),
+      'goal': goal.describe(), 'threshold': goal.match_rule(spec),
+      goal.verdict_name: bool(goal.succeeded(judged, spec)),
+      'after': after,
+      f'{goal.verdict_name}_after': {k: bool(goal.succeeded(d, spec)) for k, d in after.items()},
       'survive': [str(t) for t in survive], 'colour_change': colour,
       'rounds': result['rounds'], 'seconds': round(result['seconds'], 3),
       **_change(saved, parent),
       'versions': report.versions(),
   }
   if bound and parent.shape[0] * parent.shape[1] <= BOUND_PIXELS:
-    best = bounds.max_psnr(spec, original, parent).max_psnr_db
-    # None: unbounded (within the rounding allowance the parent already has the hash).
-    summary['psnr_bound_db'] = round(best, 2) if np.isfinite(best) else None
+    best = bounds.max_psnr_for(goal, spec, original, parent)
+    if best is None:
+      summary['bound_status'] = 'none claimed: an evasion of a median-rule hash'
+    else:  # None: unbounded (within the rounding allowance the parent already has the hash)
+      summary['psnr_bound_db'] = round(best, 2) if np.isfinite(best) else None
   if spec.quality is not None:  # PDQ's quality score, reported under its name
     summary['pdq_quality'] = {'original': int(spec.quality(original)),
                               'fake': int(spec.quality(saved))}

@@ -39,17 +39,19 @@ from icdjax.runs import progress as progress_lib
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
 
 
-def from_folder(folder) -> list[tuple[str, str]]:
-  """Every ordered pair of the image files in ``folder`` (sorted by name)."""
+def from_folder(folder, *, itself: bool = False) -> list[tuple[str, str]]:
+  """Every ordered pair of the image files in ``folder`` (sorted by name); with
+  ``itself`` (an evasion), each image with itself."""
   folder = pathlib.Path(folder)
   if not folder.is_dir():
     raise checks.InputError(f'image folder not found: {folder}')
   files = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-  if len(files) < 2:
+  if len(files) < (1 if itself else 2):
     raise checks.InputError(f'{folder} holds {len(files)} image file(s) '
-                            f'({"/".join(IMAGE_SUFFIXES)}); a batch needs at least 2')
+                            f'({"/".join(IMAGE_SUFFIXES)}); a batch needs at least '
+                            f'{1 if itself else 2}')
   _check_readable(files)
-  return list(itertools.permutations(files, 2))
+  return [(f, f) for f in files] if itself else list(itertools.permutations(files, 2))
 
 
 def from_csv(path) -> list[tuple[str, str]]:
@@ -90,8 +92,10 @@ def _check_readable(paths) -> None:
       raise checks.InputError(f'{path} is not a readable image: {e}') from None
 
 
-def photo_pairs() -> list[tuple[str, str]]:
-  """Every ordered pair of the bundled photos."""
+def photo_pairs(*, itself: bool = False) -> list[tuple[str, str]]:
+  """Every ordered pair of the bundled photos (``itself``: each with itself)."""
+  if itself:
+    return [(p, p) for p in photos.PHOTOS]
   return list(itertools.permutations(photos.PHOTOS, 2))
 
 
@@ -164,7 +168,7 @@ def load_reports(workdir) -> list[dict]:
 def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
   """Rates over the pairs' reports: by the judge (the reference library where
   the hash has one) on the saved file and after each real transformation."""
-  spec = attack.hash
+  spec, goal = attack.hash, attack.config.goal
   threshold = spec.match_threshold
   judged = np.array([r['reference_hamming_distance'] if r['reference_hamming_distance']
                      is not None else r['hamming_distance'] for r in reports])
@@ -173,10 +177,14 @@ def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
     d = np.array([r['after'][name] for r in reports])
     after[name] = {'distance_0': float(np.mean(d == 0)),
                    f'distance_le_{threshold}': float(np.mean(d <= threshold)),
-                   'median_distance': float(np.median(d))}
+                   'median_distance': float(np.median(d)),
+                   f'{goal.verdict_name}_rate': float(np.mean(goal.succeeded(d, spec)))}
   out = {'hash': spec.name, 'attack': attack.name, 'survive': reports[0]['survive'],
          'pairs': len(reports), 'judge': spec.reference_name or 'ours',
-         'match_threshold': threshold,
+         'match_threshold': threshold, 'goal': goal.describe(),
+         'threshold': goal.match_rule(spec),
+         f'{goal.verdict_name}_rate': float(np.mean(goal.succeeded(judged, spec))),
+         'median_distance': float(np.median(judged)),
          'distance_0': float(np.mean(judged == 0)),
          f'distance_le_{threshold}': float(np.mean(judged <= threshold)),
          'ours_equals_reference': int(sum(r['hamming_distance'] == j
@@ -185,7 +193,10 @@ def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
          **judge.change_medians(rms=[r['rms_change'] for r in reports],
                                 psnr_db=[r['psnr_db'] for r in reports],
                                 ssim=[r['ssim'] for r in reports]),
+         'psnr_min_db': float(np.min([r['psnr_db'] for r in reports])),
          'seconds_median': float(np.median([r['seconds'] for r in reports[1:] or reports]))}
+  scores = [r['ssimulacra2'] for r in reports if r.get('ssimulacra2') is not None]
+  out['ssimulacra2_median'] = float(np.median(scores)) if scores else None
   bounded = [r for r in reports if 'psnr_bound_db' in r]
   if bounded:
     bound = np.array([np.inf if r['psnr_bound_db'] is None else r['psnr_bound_db']

@@ -73,8 +73,9 @@ def read_pairs_csv(path, labels: np.ndarray, *, allow_same_label: bool = False) 
 
 
 def check_pairs(pairs: np.ndarray, labels: np.ndarray, *, allow_same_label: bool = False,
-                where: str = 'pairs') -> np.ndarray:
-  """Checks index pairs ``[N, 2]`` against the labels ``[M]``; returns int64 pairs."""
+                where: str = 'pairs', itself: bool = False) -> np.ndarray:
+  """Checks index pairs ``[N, 2]`` against the labels ``[M]``; returns int64 pairs.
+  ``itself``: every pair is one digit with itself (an evasion), as it must be."""
   pairs = np.asarray(pairs, np.int64)
   if pairs.ndim != 2 or pairs.shape[1] != 2 or len(pairs) == 0:
     raise PairsError(f'{where}: expected pairs [N, 2], got shape {pairs.shape}')
@@ -83,6 +84,12 @@ def check_pairs(pairs: np.ndarray, labels: np.ndarray, *, allow_same_label: bool
   if len(bad):
     raise PairsError(f'{where}: pair {bad[0]} {tuple(map(int, pairs[bad[0]]))} has an index out of range '
                      f'[0, {n}) ({len(bad)} such pairs)')
+  if itself:
+    other = np.flatnonzero(pairs[:, 0] != pairs[:, 1])
+    if len(other):
+      raise PairsError(f'{where}: pair {other[0]} {tuple(map(int, pairs[other[0]]))} is two '
+                       'digits; an evasion changes one digit itself')
+    return pairs
   same = np.flatnonzero(pairs[:, 0] == pairs[:, 1])
   if len(same):
     raise PairsError(f'{where}: pair {same[0]} uses digit {pairs[same[0], 0]} as both original '
@@ -94,6 +101,12 @@ def check_pairs(pairs: np.ndarray, labels: np.ndarray, *, allow_same_label: bool
                        f'{labels[pairs[eq[0], 0]]}s ({len(eq)} same-digit pairs); pass '
                        'allow_same_label to attack them anyway')
   return pairs
+
+
+def themselves(indices: np.ndarray) -> np.ndarray:
+  """Each digit with itself, ``[N, 2]``: the pairs of an evasion."""
+  indices = np.asarray(indices, np.int64).reshape(-1)
+  return np.stack([indices, indices], axis=1)
 
 
 def write_pairs_csv(path, pairs: np.ndarray) -> None:

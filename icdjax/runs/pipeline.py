@@ -32,9 +32,9 @@ from icdjax.runs import pairs as pairs_lib
 
 
 def check_pair(images: np.ndarray, labels: np.ndarray, original_index: int, parent_index: int,
-               *, allow_same_label: bool = False) -> None:
+               *, allow_same_label: bool = False, itself: bool = False) -> None:
   pairs_lib.check_pairs(np.array([[original_index, parent_index]]), labels,
-                        allow_same_label=allow_same_label, where='the pair')
+                        allow_same_label=allow_same_label, where='the pair', itself=itself)
 
 
 def _train_gan(attack: attacks.Attack, key, original, parent, log_every: int,
@@ -67,7 +67,7 @@ def run_single(images: np.ndarray, labels: np.ndarray, original_index: int,
   Outputs: original.png, parent.png, fake.png (8-bit grey), summary.json, and
   for the GAN families history.npz, evolution.png and training.png.
   """
-  check_pair(images, labels, original_index, parent_index)
+  check_pair(images, labels, original_index, parent_index, itself=not attack.goal.needs_parent)
   workdir = pathlib.Path(workdir)
   original, parent = images[original_index], images[parent_index]
   spec = attack.hash
