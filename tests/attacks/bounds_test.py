@@ -77,3 +77,15 @@ def test_the_box_only_raises_the_least_change():
   assert boxed.least_sq >= free.least_sq * (1 - 1e-6)
   grey = parent.astype(float) @ bounds.LUMA + boxed.primal_dx.reshape(parent.shape[:2])
   assert grey.min() >= -1e-9 and grey.max() <= 255 + 1e-9  # its primal point stays in the box
+
+
+def test_the_evasion_certificate_is_never_beaten():
+  image = photos.load('astronaut', longest=128)
+  for name in ('ahash', 'dhash'):
+    attack = attacks.get('projection', hash=name, goal='evade', stroke_weight=0.0)
+    fake = image_attack.attack_image(image, image, attack)['fake']
+    assert hashes.get(name).bits(fake).tolist() != hashes.get(name).bits(image).tolist()
+    best = bounds.max_psnr_for(attack.config.goal, attack.hash, image, image)
+    assert np.isfinite(best) and measures.psnr(fake, image) <= best + 1e-9, name
+  assert bounds.max_psnr_for(attacks.get('projection', hash='pdq', goal='evade').config.goal,
+                             hashes.get('pdq'), image, image) is None
