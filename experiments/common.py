@@ -46,9 +46,8 @@ class AttackFlags:
                         'collide: match the original; evade: change it until it no longer does.')
     self.slack_bits = define('integer', 'slack_bits', 0, 'Bits a collision may leave wrong '
                               '(keep it below the threshold).', lower_bound=0)
-    self.threshold = define('integer', 'threshold', None, "The match rule an evasion beats "
-                             "(default: the hash's; 10 for the 64-bit hashes, 31 for PDQ).",
-                             lower_bound=0)
+    self.threshold = define('integer', 'threshold', None, "The match rule (default: the hash's; "
+                             '10 for 64-bit hashes, 31 for PDQ).', lower_bound=0)
     self.margin_bits = define('integer', 'margin_bits', None, 'Bits an evasion aims past '
                                'the threshold (default 0).', lower_bound=0)
     self.polish = define('bool', 'polish', False, 'Finish with projection steps.')
@@ -85,10 +84,8 @@ class AttackFlags:
                        polish=self.polish.value, epochs=self.epochs.value, **overrides)
 
 
-  def verdict_threshold(self, attack: attacks.Attack) -> int:
-    """``--threshold``, else the attacked hash's own match rule."""
-    value = self.threshold.value
-    return attack.hash.default_threshold() if value is None else value
+  def verdict_threshold(self, attack: attacks.Attack) -> int:  # --threshold, else the hash's
+    return attack.hash.default_threshold() if self.threshold.value is None else self.threshold.value
 
 
 def define_workdir(required: bool = True):
