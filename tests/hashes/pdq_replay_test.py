@@ -1,19 +1,16 @@
 """icdjax.hashes.pdq_replay: the reference's float32 arithmetic, step by step."""
 
 import numpy as np
-from PIL import Image
 import pytest
 
 from icdjax.hashes import pdq
 from icdjax.hashes import pdq_replay
+from tests import references
 
 pdqhash = pytest.importorskip('pdqhash')
 
 
-def _reference(image):
-  vector, quality = pdqhash.compute(np.ascontiguousarray(np.asarray(
-      Image.fromarray(image).convert('RGB'))))
-  return np.asarray(vector, bool)[::-1], quality
+_reference = references.pdq_reference
 
 
 def test_torben_is_the_median_of_float32_values():

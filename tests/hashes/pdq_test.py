@@ -3,7 +3,6 @@ to host, the relaxation's signs, attacks on PDQ judged by pdqhash, bundled photo
 
 import jax
 import numpy as np
-from PIL import Image
 import pytest
 
 import icdjax
@@ -11,14 +10,12 @@ from icdjax import attacks
 from icdjax import hashes
 from icdjax.hashes import pdq
 from icdjax.runs import pairs as pairs_lib
+from tests import references
 
 pdqhash = pytest.importorskip('pdqhash')
 
 
-def _reference(image):
-  vector, quality = pdqhash.compute(np.ascontiguousarray(np.asarray(
-      Image.fromarray(image).convert('RGB'))))
-  return np.asarray(vector, bool)[::-1], quality
+_reference = references.pdq_reference
 
 
 def test_digits_equal_pdqhash(sample_test):

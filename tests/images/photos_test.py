@@ -1,19 +1,16 @@
 """icdjax.images.photos: the bundled photos load offline, scaled, with their licences."""
 
 import numpy as np
-from PIL import Image
 import pytest
 
 import icdjax
 from icdjax.images import photos
+from tests import references
 
 pdqhash = pytest.importorskip('pdqhash')
 
 
-def _reference(image):
-  vector, quality = pdqhash.compute(np.ascontiguousarray(np.asarray(
-      Image.fromarray(image).convert('RGB'))))
-  return np.asarray(vector, bool)[::-1], quality
+_reference = references.pdq_reference
 
 
 def test_longest_side_is_scaled_and_none_keeps_the_shipped_size():
