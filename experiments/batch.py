@@ -45,9 +45,10 @@ def main(argv):
     jax.distributed.initialize(_COORD.value, _NPROC.value, _PID.value)
   images, labels = _DATA.load()
   attack = _ATTACK.make()
-  pairs = (pairs_lib.read_pairs_csv(_PAIRS.value, labels, allow_same_label=_SAME.value)
-           if _PAIRS.value else
-           pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _PAIRS_SEED.value))
+  itself = not attack.goal.needs_parent  # an evasion: each digit with itself
+  pairs = (pairs_lib.read_pairs_csv(_PAIRS.value, labels, allow_same_label=_SAME.value,
+                                    itself=itself) if _PAIRS.value else
+           pairs_lib.for_goal(attack.goal, labels, _NUM_PAIRS.value, _PAIRS_SEED.value))
   chunk = _CHUNK.value or attack.chunk_size(len(pairs))
   results = batch.run_batch(images, labels, pairs, attack, seed=_SEED.value, chunk_size=chunk,
                             workdir=_WORKDIR.value, resume=_RESUME.value)

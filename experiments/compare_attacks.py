@@ -4,6 +4,8 @@
       --data_dir=/path/to/mnist --split=test --workdir=runs/compare-ahash
   python -m experiments.compare_attacks --attacks=projection,pixel --hash=phash --num_pairs=100
   python -m experiments.compare_attacks --attacks=pixel --set=smoothness=16,margin=0 --pairs_seed=1
+  python -m experiments.compare_attacks --goal=evade --attacks=projection,pixel --hash=dhash \
+      --num_pairs=1000 --data_dir=/path/to/mnist --workdir=runs/evade-dhash
 
 Writes compare.json, compare.md (the table), frontier.png and fakes.png to
 --workdir, and one resumable batch folder per attack.
@@ -33,9 +35,11 @@ _RESUME = common.define_resume()
 def main(argv):
   del argv
   images, labels = _DATA.load()
-  pairs = pairs_lib.different_label_pairs(labels, _NUM_PAIRS.value, _PAIRS_SEED.value)
-  chosen = compare.runnable([_ATTACK.make(item) for item in _ATTACKS.value],
+  names = compare.for_goal(_ATTACKS.value, _ATTACK.goal.value, explicit=_ATTACKS.present,
+                           log=print)
+  chosen = compare.runnable([_ATTACK.make(item) for item in names],
                             explicit=_ATTACKS.present, log=print)
+  pairs = pairs_lib.for_goal(chosen[0].goal, labels, _NUM_PAIRS.value, _PAIRS_SEED.value)
   sizes = {attack.name: attack.chunk_size(len(pairs)) for attack in chosen}
   report = compare.compare(images, labels, pairs, chosen, workdir=_WORKDIR.value,
                            seed=_SEED.value, chunk_sizes=sizes, resume=_RESUME.value,

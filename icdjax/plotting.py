@@ -214,10 +214,18 @@ def keyless_frontier(path, frontier: dict):
   _save(fig, path, dpi=110)
 
 
-def frontier(path, rows, title=None):
-  """Attacks per second (log) against the parent-digit rate, one point per
-  attack: filled where distance 0 holds for >= 99% of pairs, hollow else; a
-  polished attack shares its base's colour and is drawn as a square."""
+FRONTIER_AXES = {  # by goal: (the success column, its label, the y column, the y label)
+    'collide': ('distance_0', 'HD 0', 'parent_digit_rate', "classifier reads the parent's digit"),
+    'evade': ('evaded', 'evaded', 'psnr_db', 'median PSNR of the fake (dB)'),
+}
+
+
+def frontier(path, rows, title=None, goal: str = 'collide'):
+  """Attacks per second (log) against the looks (a collision: the parent-digit rate;
+  an evasion: the median PSNR), one point per attack: filled where the goal holds for
+  >= 99% of pairs, hollow else; a polished attack shares its base's colour and is
+  drawn as a square."""
+  success, success_label, y, y_label = FRONTIER_AXES[goal]
   fig, ax = plt.subplots(figsize=(7.6, 4.6))
   colours = {}
   for r in rows:
@@ -225,14 +233,15 @@ def frontier(path, rows, title=None):
       continue
     base = r['attack'].split('+')[0]
     colour = colours.setdefault(base, f'C{len(colours)}')
-    exact = r['distance_0'] >= 0.99
-    ax.scatter(r['attacks_per_second'], r['parent_digit_rate'], s=60,
+    exact = r[success] >= 0.99
+    ax.scatter(r['attacks_per_second'], r[y], s=60,
                marker='s' if '+polish' in r['attack'] else 'o',
                facecolors=colour if exact else 'none', edgecolors=colour, linewidths=1.5,
-               label=f"{r['attack']}: {r['attacks_per_second']:,.1f}/s, HD 0 {r['distance_0']:.1%}")
+               label=f"{r['attack']}: {r['attacks_per_second']:,.1f}/s, "
+               f"{success_label} {r[success]:.1%}")
   ax.set_xscale('log')
   ax.set_xlabel('attacks per second (log scale)')
-  ax.set_ylabel("classifier reads the parent's digit")
+  ax.set_ylabel(y_label)
   ax.grid(True, alpha=0.3)
   ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5), frameon=False)
   ax.set_title(title or 'speed against looks', fontsize=9)
@@ -260,3 +269,20 @@ def psnr_against_bound(path, series: dict, title=None):
   if title:
     ax.set_title(title, fontsize=10)
   _save(fig, path, dpi=110)
+
+
+def robustness_curves(path, budgets_db, curves: dict, title=None):
+  """The fraction of images evaded within each PSNR budget (higher: cheaper to evade),
+  one line per run: ``curves[label] = fractions [len(budgets_db)]``."""
+  fig, ax = plt.subplots(figsize=(7, 4.4))
+  for label, fractions in curves.items():
+    ax.plot(budgets_db, np.asarray(fractions) * 100, lw=1.8, label=label)
+  ax.set_xlabel('PSNR budget (dB): the fake must be at least this close to the original')
+  ax.set_ylabel('images evaded within the budget (%)')
+  ax.set_xlim(max(budgets_db), min(budgets_db))  # tighter budgets to the left
+  ax.set_ylim(-2, 102)
+  ax.grid(True, alpha=0.3)
+  ax.legend(fontsize=8, loc='lower right')
+  ax.set_title(title or 'how cheaply each hash is evaded', fontsize=10)
+  fig.tight_layout()
+  _save(fig, path, dpi=120)

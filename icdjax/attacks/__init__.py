@@ -18,4 +18,5 @@ from icdjax.attacks.registry import Family
 from icdjax.attacks.registry import get
 from icdjax.attacks.registry import names
 from icdjax.attacks.registry import parse_settings
+from icdjax.attacks.registry import reaches
 from icdjax.attacks.registry import register

@@ -167,27 +167,50 @@ def max_psnr(spec: hashes.HashSpec, original: np.ndarray, parent: np.ndarray,
 
 
 def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips: int, *,
-                          slack_levels: float = 0.0) -> float | None:
+                          slack_levels: float = 0.0, bits=None) -> float | None:
   """A certified least ``|dx|^2`` for any change of ``start_grey`` that flips at least
-  ``flips`` bits, for a mean or zero rule; None for a median rule (no certificate).
+  ``flips`` bits (for a median rule: any such change that keeps the number of one
+  bits, i.e. leaves no tie at the fake's median); None where no such change exists.
+  ``bits``: the start's hash as the judge computes it (default: the rule on the float
+  features).
 
-  The bits are the signs of the logits ``l = C A x`` (``C`` the centring ``I - 1/n``
-  for the mean rule, the identity for the zero rule: the mean moves with the
-  features, and ``C`` carries that exactly). Flipping bit ``i`` needs the logit change
-  ``e = C A dx`` to reach ``|e_i| >= |l_i| - slack_i``, so ``|e|^2`` is at least the
-  sum of the ``flips`` smallest ``(|l_i| - slack_i)_+^2``, and ``|e|^2 <= lam_max
-  |dx|^2`` with ``lam_max`` the largest eigenvalue of ``C A A^T C``. The box 0..255 is
-  left out (a looser, still valid bound). A median rule's threshold is an order
-  statistic of the features themselves; the collision bound's relaxation ("some m")
-  lets it move for free, which bounds nothing for an evasion, so none is claimed.
+  Mean and zero rules: the bits are the signs of the logits ``l = C A x`` (``C`` the
+  centring ``I - 1/n`` for the mean rule, the identity for the zero rule: the mean
+  moves with the features, and ``C`` carries that exactly). Flipping bit ``i`` needs
+  the logit change ``e = C A dx`` to reach ``|e_i| >= |l_i| - slack_i``, so ``|e|^2`` is
+  at least the sum of the ``flips`` smallest ``(|l_i| - slack_i)_+^2``, and ``|e|^2 <=
+  lam_max |dx|^2`` with ``lam_max`` the largest eigenvalue of ``C A A^T C``.
+
+  Median rule (pHash, wHash, PDQ): bit ``i`` is ``f_i > m``, ``m`` the features' own
+  median, which moves with them; relaxing it to "some m" (as the collision bound
+  does) bounds nothing. Instead: a fake that keeps the number of one bits flips ``u``
+  ones down (set U) and ``u`` zeros up (set L), ``2u >= flips``, and afterwards every
+  ``i`` in U lies at or below its new median and every ``j`` in L above it, so for
+  any pairing of U with L the judged ``f_j - f_i`` turns positive: the feature
+  change ``e = A dx`` has ``e_j - e_i >= a_i + b_j`` with ``a_i = f_i - m - slack_i``
+  and ``b_j = m - f_j - slack_j`` (any ``m``; the slacks cover the fake's rounding to
+  8 bits). With ``D`` the ``u`` rows
+  ``e_j - e_i``, ``|D e|^2 <= 2 |e|^2`` (the pairs are disjoint) and ``|e|^2 <=
+  lam_max(A A^T) |dx|^2``. The least ``sum (a_i + b_j)_+^2`` over the sets and the
+  pairings takes the ``u`` smallest ``a`` and ``b`` paired in opposite order (a
+  convex function of sums is least when the sums are most even). The box 0..255 is
+  left out (a looser, still valid bound).
   """
-  if form.centre == hashes.Centre.MEDIAN:
-    return None
   x0 = np.asarray(start_grey, np.float64)
   f0 = form.apply(x0)
   n = f0.shape[0]
-  centre = np.eye(n) - 1.0 / n if form.centre == hashes.Centre.MEAN else np.eye(n)
   slack = slack_levels * _row_l1(form)
+  if form.centre == hashes.Centre.MEDIAN:
+    m = np.median(f0)
+    ones = f0 > m if bits is None else np.asarray(bits, bool)
+    u = -(-flips // 2)
+    if u > min(ones.sum(), n - ones.sum()):
+      return None  # no balanced change flips that many
+    a = np.sort(f0[ones] - m - slack[ones])[:u]
+    b = np.sort(m - f0[~ones] - slack[~ones])[:u]
+    need = float(np.sum(np.square(np.maximum(a + b[::-1], 0.0))))
+    return need / (2.0 * float(np.linalg.eigvalsh(_gram(form))[-1]))
+  centre = np.eye(n) - 1.0 / n if form.centre == hashes.Centre.MEAN else np.eye(n)
   if form.centre == hashes.Centre.MEAN:  # the mean's own rounding moves every logit too
     slack = slack + slack.mean()
   need = np.sort(np.square(np.maximum(np.abs(centre @ f0) - slack, 0.0)))[:flips].sum()
@@ -202,15 +225,19 @@ def psnr_of_least(least_sq: float, pixels: int) -> float:
 
 
 def max_psnr_for(goal, spec: hashes.HashSpec, original: np.ndarray,
-                 parent: np.ndarray) -> float | None:
+                 parent: np.ndarray, rounding: bool = True) -> float | None:
   """The highest PSNR any fake meeting ``goal`` can have: the collision bound
   (:func:`max_psnr`), or for an evasion (``parent`` is the original)
   :func:`least_change_to_evade` for the flips past the goal's threshold; None where no
-  certificate is claimed (an evasion of a median-rule hash)."""
+  certificate is claimed (see :func:`least_change_to_evade`). ``rounding=False``
+  drops the 8-bit rounding allowance of an evasion's bound: the bound of the float
+  pipeline, not a certificate for a saved file (where the allowance covers the least
+  gaps, as for pHash's DCT features, the certificate itself is vacuous: inf)."""
   if goal.needs_parent:
     return max_psnr(spec, original, parent).max_psnr_db
   grey = np.asarray(parent, np.float64) @ LUMA
   least = least_change_to_evade(spec.linear_form(*grey.shape), grey,
                                 spec.n_bits - goal.verdict_slack(spec),
-                                slack_levels=spec.rounding_levels)
+                                slack_levels=spec.rounding_levels if rounding else 0.0,
+                                bits=np.asarray(spec.bits(original)))
   return None if least is None else psnr_of_least(least, grey.size)

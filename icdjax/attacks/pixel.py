@@ -60,7 +60,9 @@ class PixelConfig:
     rounds: exact checks; ``check_every`` Adam steps before each.
     check_every: Adam steps between exact checks.
     learning_rate: Adam's step, in [0, 1] pixel units.
-    margin: how far past its threshold each bit must be, [0, 1] units.
+    margin: how far past its threshold each bit must be, [0, 1] units (None: the
+      goal's: with ``survive``, ``survive_margin_levels`` / 255, what the robust
+      family uses; else ``hinge_margin``).
     temperature: sharpness of the smooth hinge.
     change_weight: weight of the change's energy.
     stroke_weight: extra energy cost per unit of the parent's intensity.
@@ -91,7 +93,7 @@ class PixelConfig:
   rounds: int = 60
   check_every: int = 10
   learning_rate: float = 0.002
-  margin: float = 0.0
+  margin: float | None = None
   temperature: float = 0.002
   change_weight: float = 1.0
   stroke_weight: float = 2.0
@@ -110,6 +112,9 @@ class PixelConfig:
     if not isinstance(self.hash, hashes.HashSpec):
       object.__setattr__(self, 'hash', hashes.get(self.hash))
     object.__setattr__(self, 'goal', self.goal.bind(self.hash))
+    if self.margin is None:
+      object.__setattr__(self, 'margin', self.goal.survive_margin_levels / 255.0
+                         if self.survive else self.goal.hinge_margin)
     errors = checks.config_errors(
         self, prefix='pixel ', positive=('learning_rate', 'temperature', 'warp_learning_rate'),
         nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness', 'warp_weight',
@@ -180,11 +185,13 @@ def objective(change: Change | jnp.ndarray, parent: jnp.ndarray, target_bits: jn
   delta = change.delta
   fake = jnp.clip(base(parent, change.flow, config) + delta, 0.0, 1.0)
   hash_loss = 0.0
-  for view in (fake, *(t.stand_in(fake) for t in config.survive)):
+  views = [(fake, config.goal.loss_slack(config.hash))] + [
+      (t.stand_in(fake), config.goal.view_slack(config.survive_bits)) for t in config.survive]
+  for view, slack_bits in views:
     hash_loss += relaxed.image_hash_loss(config.hash.logits(view), target_bits,
                                          temperature=config.temperature,
                                          margin=config.margin if margin is None else margin,
-                                         slack_bits=config.goal.slack_bits)
+                                         slack_bits=slack_bits)
   energy = jnp.mean((1.0 + config.stroke_weight * parent) * jnp.square(delta))
   rough = (jnp.mean(jnp.square(jnp.diff(delta, axis=0)))
            + jnp.mean(jnp.square(jnp.diff(delta, axis=1))))

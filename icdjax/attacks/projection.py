@@ -67,7 +67,8 @@ class ProjectionConfig:
       on the 9 bundled photos 2.0 cost PDQ 6.7 dB of median PSNR against 0.5).
     growth: a wrong bit's margin factor from one stage to the next.
     stages: at most this many stages (an exact check after each; a pair stops
-      at its first stage that reaches the goal).
+      at its first stage that reaches the goal); None: the goal's
+      ``projection_stages`` (24 for a collision, 48 for an evasion).
     steps: Jacobi steps per stage.
     step_size: the Jacobi step's damping omega (0 < omega <= 1).
     stroke_weight: extra cost of changing a pixel, per unit of the start
@@ -81,7 +82,7 @@ class ProjectionConfig:
   goal: goals.Goal = goals.Collide()
   margin: float | None = None
   growth: float = 1.4
-  stages: int = 24
+  stages: int | None = None
   steps: int = 3
   step_size: float = 0.8
   stroke_weight: float = 2.0
@@ -93,6 +94,8 @@ class ProjectionConfig:
     object.__setattr__(self, 'goal', self.goal.bind(self.hash))
     if self.margin is None:
       object.__setattr__(self, 'margin', self.goal.margin_levels)
+    if self.stages is None:
+      object.__setattr__(self, 'stages', self.goal.projection_stages)
     errors = checks.config_errors(
         self, prefix='projection ', nonnegative=('margin', 'stroke_weight', 'min_stages'),
         integers_at_least_1=('stages', 'steps')) + self.goal.errors(self.hash)

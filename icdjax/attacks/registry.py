@@ -77,6 +77,12 @@ def names() -> tuple[str, ...]:
   return tuple(_FAMILIES)
 
 
+def reaches(name: str, goal_name: str) -> bool:
+  """Whether attack ``name`` (a family, optionally ``+polish``) can aim at ``goal_name``."""
+  family = _FAMILIES.get(name.partition('+')[0])
+  return family is not None and goal_name in family.goals
+
+
 @dataclasses.dataclass(frozen=True)
 class Attack:
   """A family with its config (hashable: a static argument of jit)."""
@@ -225,7 +231,7 @@ register(Family('pixel', pixel.PixelConfig, pixel.attack,
                 goals=('collide', 'evade')))
 register(Family('robust', functools.partial(pixel.PixelConfig, start='projection',
                                             learning_rate=0.001, stroke_weight=0.0,
-                                            margin=4.0 / 255.0, smoothness=4.0, rounds=30,
+                                            margin=None, smoothness=4.0, rounds=30,
                                             max_shift=0.0),
                 pixel.attack, "the projection's least-change fake, then Adam steps over the "
                 '--survive transformations (EOT)', trains_per_pair=False, cpu_chunk=128,

@@ -144,6 +144,12 @@ class HashSpec:
     self.quality, self.median_ties = quality, median_ties
     self.threshold = threshold
 
+  @functools.cached_property
+  def balanced(self) -> bool:
+    """Whether the rule keeps half its bits set (a median rule: pHash, wHash, PDQ), so
+    that bits flip in pairs, one from each side of the median."""
+    return self.linear_form(64, 64).centre == Centre.MEDIAN
+
   def default_threshold(self) -> int:
     """:attr:`threshold`, or where none is published the distance at which unrelated
     images match 1% of the time: measured on 20,000 pairs of different digits of the

@@ -41,3 +41,17 @@ def save_png(path, image: np.ndarray) -> np.ndarray:
   os.replace(tmp, path)
   with Image.open(path) as im:
     return np.asarray(im)
+
+
+def check_writable_dir(folder) -> pathlib.Path:
+  """Creates ``folder`` (and its parents) if need be and checks that a file can be
+  written there; one clear InputError naming the reason otherwise."""
+  folder = pathlib.Path(folder)
+  try:
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f'.write-check-{os.getpid()}'
+    probe.write_bytes(b'')
+    probe.unlink()
+  except OSError as e:
+    raise checks.InputError(f'cannot write to {folder}: {e.strerror or e}') from None
+  return folder

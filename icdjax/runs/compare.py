@@ -26,39 +26,83 @@ import numpy as np
 from icdjax import attacks
 from icdjax import checks
 from icdjax import judge
+from icdjax import measures
 from icdjax import plotting
 from icdjax.runs import batch
 from icdjax.runs import chunks
 
 COLUMNS = ('attack', 'attacks_per_second', 'distance_0', 'distance_le_2', 'at_threshold',
            'parent_digit_rate', 'rms_change', 'ssim', 'ours_equals_reference')
+EVADE_COLUMNS = ('attack', 'attacks_per_second', 'evaded', 'distance_median', 'psnr_db',
+                 'psnr_min_db', 'parent_digit_rate', 'rms_change', 'ssim', 'ours_equals_reference')
 
 
-def row(name: str, results: dict, rate: float | None, threshold: int) -> dict:
+def _collide_verdicts(d: np.ndarray, threshold: int) -> dict:
+  return {'distance_0': float(np.mean(d == 0)), 'distance_le_2': float(np.mean(d <= 2)),
+          'at_threshold': float(np.mean(d <= threshold)) if threshold >= 0 else 0.0}
+
+
+def _evade_verdicts(d: np.ndarray, threshold: int) -> dict:
+  return {'evaded': float(np.mean(d > threshold)), 'distance_median': float(np.median(d))}
+
+
+_VERDICTS = {'collide': _collide_verdicts, 'evade': _evade_verdicts}  # by goal name
+
+
+def row(name: str, results: dict, rate: float | None, threshold: int,
+        goal: str = 'collide') -> dict:
+  """One attack's line: its rate, the goal's verdicts at ``threshold`` (judged by the
+  reference library), the parent-digit reading (for an evasion: the digit still reads
+  as itself) and the change from the parent."""
   d = judge.judged_distance(results)
   ref = results.get('reference_hamming_distance')
+  psnr = results.get('psnr_db', measures.psnr_from_rms(results['rms_change']))
   return {
-      'attack': name, 'attacks_per_second': rate,
-      'distance_0': float(np.mean(d == 0)), 'distance_le_2': float(np.mean(d <= 2)),
-      'at_threshold': float(np.mean(d <= threshold)) if threshold >= 0 else 0.0,
+      'attack': name, 'attacks_per_second': rate, **_VERDICTS[goal](d, threshold),
       'parent_digit_rate': float(np.mean(results['fake_label'] == results['parent_label'])),
       'rms_change': float(np.median(results['rms_change'])),
+      'psnr_db': float(np.median(psnr)), 'psnr_min_db': float(np.min(psnr)),
       'ssim': float(np.median(results['ssim'])),
       'ours_equals_reference': None if ref is None else int(np.sum(ref == results['hamming_distance'])),
   }
 
 
-def markdown(rows: list[dict], threshold: int) -> str:
-  head = (f'| attack | attacks/s | distance 0 | <= 2 | <= {threshold} (1% FCR) | parent read | '
-          'RMS change | SSIM | ours = reference |')
-  lines = [head, '|' + '---|' * 9]
+def markdown(rows: list[dict], threshold: int, goal: str = 'collide') -> str:
+  """The table of :func:`row`s, with the goal's columns."""
+  if goal == 'evade':
+    lines = [f'| attack | attacks/s | evaded (> {threshold}) | median distance | PSNR dB '
+             '(median) | PSNR dB (lowest) | still read as itself | RMS change | SSIM | '
+             'ours = reference |', '|' + '---|' * 10]
+    cells = lambda r: [f'{r["evaded"]:.1%}', f'{r["distance_median"]:.0f}',  # pylint: disable=unnecessary-lambda-assignment
+                       f'{r["psnr_db"]:.1f}', f'{r["psnr_min_db"]:.1f}',
+                       f'{r["parent_digit_rate"]:.1%}']
+  else:
+    lines = [f'| attack | attacks/s | distance 0 | <= 2 | <= {threshold} (1% FCR) | parent read | '
+             'RMS change | SSIM | ours = reference |', '|' + '---|' * 9]
+    cells = lambda r: [f'{r["distance_0"]:.1%}', f'{r["distance_le_2"]:.1%}',  # pylint: disable=unnecessary-lambda-assignment
+                       f'{r["at_threshold"]:.1%}', f'{r["parent_digit_rate"]:.1%}']
   for r in rows:
     rate = '-' if r['attacks_per_second'] is None else f'{r["attacks_per_second"]:,.1f}'
     agree = '-' if r['ours_equals_reference'] is None else str(r['ours_equals_reference'])
-    lines.append(f'| {r["attack"]} | {rate} | {r["distance_0"]:.1%} | {r["distance_le_2"]:.1%} | '
-                 f'{r["at_threshold"]:.1%} | {r["parent_digit_rate"]:.1%} | '
-                 f'{r["rms_change"]:.1f} | {r["ssim"]:.3f} | {agree} |')
+    lines.append('| ' + ' | '.join([r['attack'], rate, *cells(r), f'{r["rms_change"]:.1f}',
+                                     f'{r["ssim"]:.3f}', agree]) + ' |')
   return '\n'.join(lines)
+
+
+def for_goal(names: list[str], goal_name: str, *, explicit: bool, log=print) -> list[str]:
+  """The attack names that can aim at ``goal_name``: one named by the user that
+  cannot is an InputError; from the default list it is skipped with a line."""
+  kept = []
+  for name in names:
+    if attacks.reaches(name, goal_name):
+      kept.append(name)
+    elif explicit:
+      raise checks.InputError(f'attack {name} cannot {goal_name}')
+    else:
+      log(f'skipping {name}: it cannot {goal_name}')
+  if not kept:
+    raise checks.InputError(f'none of the attacks can {goal_name}')
+  return kept
 
 
 def polish_stored(base: tuple, images, labels, pairs, attack: attacks.Attack, workdir):
@@ -109,8 +153,9 @@ def compare(images, labels, pairs, attack_list: list[attacks.Attack], *, workdir
   """Runs each attack on ``pairs``; writes compare.json, compare.md,
   frontier.png and fakes.png to ``workdir``; returns the report."""
   workdir = pathlib.Path(workdir)
-  spec = attack_list[0].hash
-  threshold = judge.clean_calibration(images, labels, spec)['threshold']
+  spec, goal = attack_list[0].hash, attack_list[0].goal
+  threshold = (judge.clean_calibration(images, labels, spec)['threshold'] if goal.needs_parent
+               else goal.match_rule(spec))  # a collision: the 1%-FCR one; an evasion: its rule
   rows, fakes, done = [], {}, {}
   for attack in attack_list:
     log(f'--- {attack.name} against {spec.name}')
@@ -126,17 +171,19 @@ def compare(images, labels, pairs, attack_list: list[attacks.Attack], *, workdir
                                 resume=resume, log=log)
       rate = batch.attacks_per_second(sub)
     done[attack.name] = (results, rate)
-    rows.append(row(attack.name, results, rate, threshold))
+    rows.append(row(attack.name, results, rate, threshold, goal.name))
     fakes[attack.name] = results['fake']
     log(json.dumps(rows[-1]))
-  table = markdown(rows, threshold)
-  report = {'hash': spec.name, 'pairs': len(pairs), 'threshold_at_1pct_false_copy': threshold,
+  table = markdown(rows, threshold, goal.name)
+  report = {'hash': spec.name, 'pairs': len(pairs), 'goal': goal.describe(),
+            ('threshold_at_1pct_false_copy' if goal.needs_parent else 'threshold'): threshold,
             **context, 'rows': rows}
   (workdir / 'compare.json').write_text(json.dumps(report, indent=2))
   (workdir / 'compare.md').write_text(table + '\n')
   plotting.frontier(workdir / 'frontier.png', rows,
                     f'{len(pairs)} pairs, {spec.name}: speed against looks '
-                    '(filled: distance 0 for >= 99%)')
+                    f'(filled: {plotting.FRONTIER_AXES[goal.name][1]} for >= 99%)',
+                    goal=goal.name)
   k = min(8, len(pairs))
   plotting.image_table(workdir / 'fakes.png',
                        [('original', images[pairs[:k, 0]]), ('parent', images[pairs[:k, 1]])]

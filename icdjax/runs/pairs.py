@@ -34,7 +34,24 @@ def different_label_pairs(labels: np.ndarray, num_pairs: int, seed: int) -> np.n
   return out[:num_pairs]
 
 
-def read_pairs_csv(path, labels: np.ndarray, *, allow_same_label: bool = False) -> np.ndarray:
+def random_digits(labels: np.ndarray, num: int, seed: int) -> np.ndarray:
+  """``[num, 2]``: ``num`` distinct random digits, each with itself (an evasion's pairs;
+  all of them, in random order, when ``num`` exceeds the data)."""
+  if num < 1:
+    raise PairsError(f'the number of pairs must be >= 1, got {num}')
+  rng = np.random.default_rng(seed)
+  return themselves(rng.permutation(len(labels))[:num])
+
+
+def for_goal(goal, labels: np.ndarray, num: int, seed: int) -> np.ndarray:
+  """Random pairs for ``goal``: digits of different classes for a collision (the
+  goal needs a parent), each digit with itself for an evasion."""
+  return (different_label_pairs(labels, num, seed) if goal.needs_parent
+          else random_digits(labels, num, seed))
+
+
+def read_pairs_csv(path, labels: np.ndarray, *, allow_same_label: bool = False,
+                   itself: bool = False) -> np.ndarray:
   """Reads ``original_index,parent_index`` pairs, int64 ``[N, 2]``, checked.
 
   A UTF-8 byte-order mark (what spreadsheets write) is accepted.
@@ -69,7 +86,7 @@ def read_pairs_csv(path, labels: np.ndarray, *, allow_same_label: bool = False) 
   if any(abs(v) >= 2 ** 62 for row in rows for v in row):
     raise PairsError(f'{path}: an index is far out of range')
   return check_pairs(np.array(rows, np.int64), labels, allow_same_label=allow_same_label,
-                     where=str(path))
+                     where=str(path), itself=itself)
 
 
 def check_pairs(pairs: np.ndarray, labels: np.ndarray, *, allow_same_label: bool = False,

@@ -11,6 +11,7 @@ from icdjax import attacks
 from icdjax.images import files
 from icdjax.images import image_attack
 from icdjax.images import photos
+from icdjax.images import transforms
 
 pytest.importorskip('skimage')
 
@@ -74,3 +75,15 @@ def test_a_real_transformation_that_breaks_the_match_makes_the_attack_ask_for_mo
   assert out['hamming_distance'] == 0 and out['rounds'] >= 2
   after = np.sum(np.asarray(spec.bits(half.real(out['fake']))) != np.asarray(spec.bits(original)))
   assert after <= spec.match_threshold
+
+
+@pytest.mark.parametrize('hash_name', ['ahash', 'pdq'])
+def test_a_robust_evasion_outlives_the_real_jpeg_75_and_downscale(tmp_path, hash_name):
+  image = photos.load('coffee', longest=128)
+  attack = attacks.get('robust', hash=hash_name, goal='evade', stroke_weight=0.0,
+                       survive=transforms.parse('jpeg:75,scale:0.5'))
+  report = image_attack.run_and_report(image, image, attack, tmp_path, figures=False)
+  assert report['evaded'] and report['threshold'] == attack.hash.default_threshold()
+  assert report['evaded_after']['jpeg:75'] and report['evaded_after']['scale:0.5']
+  assert report['reference_hamming_distance'] == report['hamming_distance']
+  assert 25 < report['psnr_db'] < 60

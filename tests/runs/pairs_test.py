@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from icdjax import goals
 from icdjax.runs import pairs as pairs_lib
 
 
@@ -57,3 +58,20 @@ def test_undecodable_and_huge_indices(tmp_path, sample_test, raw, message):
   path.write_bytes(raw)
   with pytest.raises(pairs_lib.PairsError, match=message):
     pairs_lib.read_pairs_csv(path, sample_test[1])
+
+
+def test_an_evasion_draws_distinct_digits_each_with_itself(tmp_path, sample_test):
+  _, labels = sample_test
+  evade, collide = goals.get('evade'), goals.get('collide')
+  pairs = pairs_lib.for_goal(evade, labels, 50, seed=3)
+  assert pairs.shape == (50, 2) and np.all(pairs[:, 0] == pairs[:, 1])
+  assert len(np.unique(pairs[:, 0])) == 50
+  np.testing.assert_array_equal(pairs, pairs_lib.for_goal(evade, labels, 50, seed=3))
+  other = pairs_lib.for_goal(collide, labels, 50, seed=3)
+  assert np.all(labels[other[:, 0]] != labels[other[:, 1]])
+  path = tmp_path / 'p.csv'
+  pairs_lib.write_pairs_csv(path, other[:3])
+  with pytest.raises(pairs_lib.PairsError, match='an evasion changes one digit itself'):
+    pairs_lib.read_pairs_csv(path, labels, itself=True)
+  pairs_lib.write_pairs_csv(path, pairs[:3])
+  np.testing.assert_array_equal(pairs_lib.read_pairs_csv(path, labels, itself=True), pairs[:3])

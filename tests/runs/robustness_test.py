@@ -1,0 +1,42 @@
+"""icdjax.runs.robustness: curves and the table over finished evasion runs."""
+
+import numpy as np
+
+from icdjax.runs import robustness
+
+
+def _report(psnr, evaded=True, bound=None, hash_name='ahash'):
+  r = {'hash': hash_name, 'attack': {'attack': 'projection'}, 'survive': [], 'threshold': 10,
+       'evaded': evaded, 'hamming_distance': 12, 'reference_hamming_distance': 12,
+       'psnr_db': psnr, 'ssimulacra2': 90.0, 'seconds': 0.5,
+       'evaded_after': {'jpeg:75': False, 'scale:0.5': True}}
+  if bound is not None:
+    r['psnr_bound_db'] = bound
+  return r
+
+
+def test_the_curve_counts_evaded_images_within_each_budget_and_never_rises():
+  reports = [_report(45.0), _report(35.0), _report(50.0, evaded=False), _report(25.0)]
+  c = robustness.curve(reports, budgets=(20, 30, 40, 46))
+  np.testing.assert_allclose(c, [0.75, 0.5, 0.25, 0.0])
+  full = robustness.curve(reports)
+  assert np.all(np.diff(full) <= 0)
+
+
+def test_a_row_states_rates_gaps_and_what_survives():
+  reports = [_report(40.0, bound=45.0), _report(30.0, bound=31.0), _report(50.0)]
+  row = robustness.row(reports)
+  assert row['reached'] == 1.0 and row['ours_equals_judge'] == 3
+  assert row['psnr_median_db'] == 40.0 and row['psnr_min_db'] == 30.0
+  assert row['gap_median_db'] == 3.0 and row['bound_median_db'] == 38.0
+  assert row['after_jpeg:75'] == 0.0 and row['after_scale:0.5'] == 1.0
+  table = robustness.table({'ahash': reports})
+  assert table.count('\n') == 2 and '| ahash | 10 | 3 | 100.0% |' in table
+
+
+def test_write_gives_the_figure_the_table_and_the_numbers(tmp_path):
+  runs = {'ahash': [_report(40.0), _report(33.0)], 'pdq': [_report(55.0, hash_name='pdq')]}
+  out = robustness.write(runs, tmp_path)
+  assert (tmp_path / 'robustness.png').stat().st_size > 10_000
+  assert set(out['runs']) == {'ahash', 'pdq'}
+  assert len(out['runs']['pdq']['curve']) == len(robustness.BUDGETS_DB)
