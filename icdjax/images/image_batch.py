@@ -17,7 +17,6 @@ bundled photo names (:func:`photo_pairs`).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import itertools
 import json
@@ -31,9 +30,11 @@ from icdjax import attacks
 from icdjax import checks
 from icdjax import judge
 from icdjax import plotting
+from icdjax.images import files
 from icdjax.images import image_attack
 from icdjax.images import photos
 from icdjax.runs import chunks
+from icdjax.runs import pairs as pairs_lib
 from icdjax.runs import progress as progress_lib
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
@@ -56,28 +57,21 @@ def from_folder(folder, *, itself: bool = False) -> list[tuple[str, str]]:
 
 def from_csv(path) -> list[tuple[str, str]]:
   """Rows ``original,parent`` of image paths (relative to the CSV's folder); a
-  first row ``original,parent`` is a header."""
+  first row ``original,parent`` is a header (read by the one CSV reader of every
+  batch, :func:`icdjax.runs.pairs.csv_rows`: a byte-order mark, quoting, a repeated row)."""
   path = pathlib.Path(path)
   try:
-    text = path.read_text()
-  except FileNotFoundError:
-    raise checks.InputError(f'pairs CSV not found: {path}') from None
-  except (OSError, UnicodeDecodeError) as e:
-    raise checks.InputError(f'pairs CSV {path} is unreadable: {e}') from None
+    rows = pairs_lib.csv_rows(path, ['original', 'parent'], header_required=False,
+                              what='pairs CSV')
+  except pairs_lib.PairsError as e:
+    raise checks.InputError(str(e)) from None
   pairs = []
-  for line, row in enumerate(csv.reader(text.splitlines()), 1):
-    if not row or (line == 1 and [c.strip().lower() for c in row] == ['original', 'parent']):
-      continue
-    if len(row) != 2:
-      raise checks.InputError(f'{path} line {line}: expected 2 columns (original,parent), '
-                              f'got {len(row)}')
-    o, p = (str((path.parent / c.strip()).resolve()) for c in row)
+  for line, row in rows:
+    o, p = (str((path.parent / c).resolve()) for c in row)
     for c in (o, p):
       if not pathlib.Path(c).is_file():
         raise checks.InputError(f'{path} line {line}: image not found: {c}')
     pairs.append((o, p))
-  if not pairs:
-    raise checks.InputError(f'{path} lists no pairs')
   _check_readable(sorted({c for pair in pairs for c in pair}))
   return pairs
 
@@ -103,14 +97,42 @@ def _digest(pairs) -> str:
   return hashlib.sha1(json.dumps(pairs).encode()).hexdigest()
 
 
+def content_digests(pairs, load: Callable[[str], np.ndarray]) -> dict[str, str]:
+  """SHA-1 of every input's content: a file's bytes, or (a bundled photo) its pixels."""
+  out = {}
+  for name in sorted({n for pair in pairs for n in pair}):
+    path = pathlib.Path(name)
+    data = path.read_bytes() if path.is_file() else np.ascontiguousarray(load(name)).tobytes()
+    out[name] = hashlib.sha1(data).hexdigest()
+  return out
+
+
+def _check_unchanged(workdir, inputs: dict[str, str]) -> None:
+  """A resume of a run whose inputs changed since it began is refused, naming the file."""
+  spec_path = pathlib.Path(workdir) / 'spec.json'
+  try:
+    old = json.loads(spec_path.read_text()).get('inputs')
+  except (OSError, ValueError):
+    return  # no run there yet, or the store's own check says what is wrong
+  changed = [n for n in inputs if old is not None and n in old and old[n] != inputs[n]]
+  if changed:
+    more = f' (and {len(changed) - 1} more)' if len(changed) > 1 else ''
+    raise checks.InputError(f'{changed[0]}{more} changed since the run in {workdir} began '
+                            '(its content digest differs); not resumed: use a new --workdir')
+
+
 def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
         attack: attacks.Attack, workdir, *, resume: bool = False, figures: bool = True,
         bound: bool = True, colour: str = 'neutral', progress: bool = True, log=print,
         **context) -> dict:
   """Attacks every pair, judging each saved fake; returns the summary (also
   written to ``workdir/summary.json``). ``context`` (JSON-able) joins the spec."""
+  files.check_writable_dir(workdir)  # before any work
+  inputs = content_digests(pairs, load)
+  if resume:
+    _check_unchanged(workdir, inputs)
   spec = {'attack': attack.describe(), 'pairs': len(pairs), 'pairs_sha1': _digest(pairs),
-          'bound': bound, 'colour_change': colour, **context}
+          'bound': bound, 'colour_change': colour, 'inputs': inputs, **context}
   store = chunks.ChunkStore(workdir, spec, resume=resume, n_items=len(pairs), chunk_size=1,
                             log=log)
   try:

@@ -7,6 +7,7 @@ asked for: they are no attack on the ICD's ability to tell digits apart.
 
 from __future__ import annotations
 
+import csv
 import pathlib
 
 import numpy as np
@@ -50,39 +51,66 @@ def for_goal(goal, labels: np.ndarray, num: int, seed: int) -> np.ndarray:
           else random_digits(labels, num, seed))
 
 
-def read_pairs_csv(path, labels: np.ndarray, *, allow_same_label: bool = False,
-                   itself: bool = False) -> np.ndarray:
-  """Reads ``original_index,parent_index`` pairs, int64 ``[N, 2]``, checked.
-
-  A UTF-8 byte-order mark (what spreadsheets write) is accepted.
+def csv_rows(path, header: list[str], *, header_required: bool = True,
+             what: str = 'pairs file') -> list[tuple[int, list[str]]]:
+  """The rows of a two-column CSV as ``[(line number, cells)]``: the one reader of every
+  batch. UTF-8 with or without a byte-order mark (what spreadsheets write), quoting as
+  the ``csv`` module reads it, blank lines skipped, the header ``header`` (required or
+  optional), every row of ``len(header)`` cells, and a repeated row refused.
 
   Raises:
-    PairsError: missing or undecodable file, missing header, a malformed
-      line, an index out of range, an original equal to its parent, or
-      (unless ``allow_same_label``) a pair of the same digit.
+    PairsError: a missing or undecodable file, a missing header, a row of the wrong
+      width, a repeated row, or no rows.
   """
   path = pathlib.Path(path)
   if not path.is_file():
-    raise PairsError(f'pairs file not found: {path}')
+    raise PairsError(f'{what} not found: {path}')
   try:
     text = path.read_text(encoding='utf-8-sig')
   except UnicodeDecodeError as e:
     raise PairsError(f'{path}: not UTF-8 text (byte {e.start})') from None
-  lines = [ln.strip() for ln in text.splitlines()]
-  lines = [ln for ln in lines if ln]
-  if not lines or [c.strip() for c in lines[0].split(',')] != HEADER:
-    raise PairsError(f"{path}: the first line must be the header 'original_index,parent_index'")
+  except OSError as e:
+    raise PairsError(f'{what} {path} is unreadable: {e.strerror or e}') from None
+  rows, seen = [], {}
+  for n, cells in enumerate(csv.reader(text.splitlines()), 1):
+    cells = [c.strip() for c in cells]
+    if not any(cells):
+      continue
+    if not rows and not seen and [c.lower() for c in cells] == header:
+      seen[None] = n
+      continue
+    if header_required and None not in seen:
+      raise PairsError(f"{path}: the first line must be the header '{','.join(header)}'")
+    if len(cells) != len(header):
+      raise PairsError(f'{path} line {n}: expected {len(header)} columns '
+                       f'({",".join(header)}), got {len(cells)}')
+    if tuple(cells) in seen:
+      raise PairsError(f'{path} line {n}: repeats line {seen[tuple(cells)]} '
+                       f'({",".join(cells)}); list each pair once')
+    seen[tuple(cells)] = n
+    rows.append((n, cells))
+  if not rows:
+    raise PairsError(f'{path}: no pairs' + (' after the header' if None in seen else ''))
+  return rows
+
+
+def read_pairs_csv(path, labels: np.ndarray, *, allow_same_label: bool = False,
+                   itself: bool = False) -> np.ndarray:
+  """Reads ``original_index,parent_index`` pairs, int64 ``[N, 2]``, checked
+  (:func:`csv_rows`).
+
+  Raises:
+    PairsError: missing or undecodable file, missing header, a malformed
+      line, a repeated pair, an index out of range, an original equal to its
+      parent, or (unless ``allow_same_label``) a pair of the same digit.
+  """
   rows = []
-  for n, line in enumerate(lines[1:], start=2):
-    cells = line.split(',')
+  for n, cells in csv_rows(path, HEADER):
     try:
-      if len(cells) != 2:
-        raise ValueError
       rows.append((int(cells[0]), int(cells[1])))
     except ValueError:
-      raise PairsError(f'{path}, line {n}: expected two integers, got {line!r}') from None
-  if not rows:
-    raise PairsError(f'{path}: no pairs after the header')
+      raise PairsError(f'{path}, line {n}: expected two integers, got '
+                       f'{",".join(cells)!r}') from None
   if any(abs(v) >= 2 ** 62 for row in rows for v in row):
     raise PairsError(f'{path}: an index is far out of range')
   return check_pairs(np.array(rows, np.int64), labels, allow_same_label=allow_same_label,

@@ -92,3 +92,43 @@ def test_survive_is_refused_by_families_without_it():
     attacks.get('projection', survive='jpeg:90')
   with pytest.raises(ValueError, match='survive_bits'):
     attacks.get('robust', survive='jpeg:90', survive_bits=64)
+
+
+def test_a_resume_refuses_an_input_whose_content_changed(tmp_path):
+  d = tmp_path / 'imgs'
+  d.mkdir()
+  for name in ('astronaut', 'coffee'):
+    Image.fromarray(photos.load(name, 32)).save(d / f'{name}.png')
+  pairs = image_batch.from_folder(d, itself=True)
+  attack = attacks.get('projection', hash='ahash', goal='evade', stroke_weight=0.0)
+  image_batch.run(pairs, files.load_image, attack, tmp_path / 'w', figures=False,
+                  bound=False, progress=False)
+  Image.fromarray(photos.load('camera', 32)).save(d / 'coffee.png')  # same name, new pixels
+  with pytest.raises(icdjax.InputError, match=r'coffee.png changed since the run in .* began'):
+    image_batch.run(pairs, files.load_image, attack, tmp_path / 'w', resume=True,
+                    figures=False, bound=False, progress=False)
+
+
+def test_a_spreadsheet_csv_with_a_byte_order_mark_and_quotes_is_read_and_repeats_refused(folder):
+  bom = folder / 'bom.csv'
+  bom.write_bytes('\ufefforiginal,parent\n"astronaut.png","coffee.png"\n'.encode('utf-8'))
+  assert [p.rsplit('/', 1)[-1] for p in image_batch.from_csv(bom)[0]] == ['astronaut.png',
+                                                                          'coffee.png']
+  twice = folder / 'twice.csv'
+  twice.write_text('astronaut.png,coffee.png\ncamera.png,coffee.png\nastronaut.png,coffee.png\n')
+  with pytest.raises(icdjax.InputError, match='line 3: repeats line 1'):
+    image_batch.from_csv(twice)
+
+
+def test_an_unusable_workdir_or_out_is_refused_before_any_attack(folder, tmp_path):
+  blocker = tmp_path / 'a-file'
+  blocker.write_text('x')
+  attack = attacks.get('projection', hash='ahash')
+  pairs = image_batch.from_folder(folder)
+  calls = []
+  with pytest.raises(icdjax.InputError, match='cannot write to'):
+    image_batch.run(pairs, lambda p: calls.append(p), attack, blocker / 'w', progress=False)
+  assert not calls  # nothing was even loaded
+  image = photos.load('coffee', 24)
+  with pytest.raises(icdjax.InputError, match='cannot write to /proc'):
+    image_attack.run_and_report(image, image, attack, '/proc/nope', figures=False)

@@ -75,3 +75,12 @@ def test_an_evasion_draws_distinct_digits_each_with_itself(tmp_path, sample_test
     pairs_lib.read_pairs_csv(path, labels, itself=True)
   pairs_lib.write_pairs_csv(path, pairs[:3])
   np.testing.assert_array_equal(pairs_lib.read_pairs_csv(path, labels, itself=True), pairs[:3])
+
+
+def test_a_repeated_digit_pair_is_refused_naming_both_lines(tmp_path, sample_test):
+  _, labels = sample_test
+  path = tmp_path / 'p.csv'
+  a, b = pairs_lib.different_label_pairs(labels, 2, 0)
+  path.write_text(f'original_index,parent_index\n{a[0]},{a[1]}\n{b[0]},{b[1]}\n{a[0]},{a[1]}\n')
+  with pytest.raises(pairs_lib.PairsError, match='line 4: repeats line 2'):
+    pairs_lib.read_pairs_csv(path, labels)
