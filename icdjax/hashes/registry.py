@@ -203,6 +203,9 @@ def get(name: str) -> HashSpec:
   """The spec of a hash name; raises InputError naming the valid names."""
   if isinstance(name, HashSpec):
     return name
+  if not isinstance(name, str):
+    raise checks.InputError(f'a hash is named by a string such as \'ahash\', got '
+                            f'{type(name).__name__}')
   if isinstance(name, str):
     if name in _FIXED:
       return _FIXED[name]()
@@ -367,4 +370,7 @@ register_family(r'keyed(\d{1,2}):(\d{1,19})(?::(\d{1,4}))?', _keyed,
 
 def hash_bits(images, name: str = 'ahash'):
   """The named hash of uint8 images, bool ``[..., n_bits]`` (checked, exact)."""
+  if isinstance(images, str) and not isinstance(name, str):
+    raise checks.InputError(f'hash_bits(images, name): got the name {images!r} first; '
+                            f'call hash_bits(images, {images!r})')
   return get(name).bits(images)

@@ -23,6 +23,7 @@ tuple of :class:`Transform` values. Each kind is one registry entry with:
 from __future__ import annotations
 
 import io
+import math
 from typing import Callable, NamedTuple
 
 import jax.numpy as jnp
@@ -132,13 +133,19 @@ def parse(text: str) -> tuple[Transform, ...]:
   """``'jpeg:90,scale:0.5'`` -> transforms; '' -> (). Raises InputError with one
   line naming the bad entry."""
   out = []
-  for item in filter(None, (s.strip() for s in (text or '').split(','))):
+  items = [s.strip() for s in (text or '').split(',')]
+  if (text or '').strip() and not all(items):
+    raise checks.InputError(f'--survive={text} has an empty entry: expected a comma-separated '
+                            f'list of {" or ".join(k.usage for k in _KINDS.values())}')
+  for item in filter(None, items):
     kind, _, value = item.partition(':')
     if kind not in _KINDS:
       raise checks.InputError(f'unknown transformation {item!r} in --survive: expected '
                               f'{" or ".join(k.usage for k in _KINDS.values())}')
     try:
       number = float(value)
+      if not math.isfinite(number):
+        raise ValueError
     except ValueError:
       raise checks.InputError(f'transformation {item!r} in --survive needs a number: '
                               f'{_KINDS[kind].usage}') from None

@@ -79,3 +79,11 @@ def test_target_takes_bits_or_an_image(sample_test):
     bits = spec.traced(images[0])
     np.testing.assert_array_equal(spec.target(images[0]), bits)
     np.testing.assert_array_equal(spec.target(np.asarray(bits)), bits)  # bits pass through
+
+
+def test_swapped_arguments_or_a_non_string_name_are_one_clear_line():
+  image = np.zeros((8, 8), np.uint8)
+  with pytest.raises(icdjax.InputError, match=r"got the name 'nohash' first"):
+    icdjax.hash_bits('nohash', image)
+  with pytest.raises(icdjax.InputError, match='a hash is named by a string'):
+    hashes.get(3)

@@ -1,6 +1,7 @@
 """icdjax.images.transforms: the stand-ins follow the real Pillow transformations; clear parse errors."""
 
 import io
+import re
 
 import jax
 import jax.numpy as jnp
@@ -9,6 +10,7 @@ from PIL import Image
 import pytest
 
 import icdjax
+from icdjax import checks
 from icdjax.images import photos
 from icdjax.images import transforms
 
@@ -67,3 +69,14 @@ def test_stand_ins_pass_gradients(grey):
   for t in transforms.parse('jpeg:90,scale:0.5'):
     g = jax.grad(lambda v, t=t: jnp.sum(t.stand_in(v) ** 2))(x)
     assert g.shape == x.shape and bool(jnp.all(jnp.isfinite(g))) and float(jnp.abs(g).max()) > 0
+
+
+@pytest.mark.parametrize('text, words', [
+    ('jpeg:nan', "'jpeg:nan' in --survive needs a number"),
+    ('scale:inf', "'scale:inf' in --survive needs a number"),
+    (',', '--survive=, has an empty entry'),
+    ('jpeg:90,,scale:0.5', 'has an empty entry'),
+])
+def test_a_bad_survive_list_is_one_line_naming_the_flag(text, words):
+  with pytest.raises(checks.InputError, match=re.escape(words)):
+    transforms.parse(text)
