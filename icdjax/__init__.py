@@ -36,6 +36,7 @@ from icdjax.hashes.hashing import to_uint8
 from icdjax.hashes.hashing import verdict
 from icdjax.hashes.hashing import whash
 from icdjax.hashes.pdq import pdq_hash
+from icdjax.hashes.pdq import pdq_hex
 from icdjax.hashes.pdq import pdq_quality
 from icdjax.hashes.relaxed import block_features
 from icdjax.hashes.relaxed import hinge_hamming_loss

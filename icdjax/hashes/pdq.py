@@ -120,12 +120,40 @@ def pdq_hash(images) -> np.ndarray:
   """PDQ bits, bool ``[..., 256]`` row-major (bit ``16 i + j`` for coefficient
   ``(i, j)``), of uint8 grey or RGB images of any size. float64 linear
   algebra; where two coefficients straddle the median by less than
-  ``TIE_GAP``, the reference's float32 arithmetic replayed (pdq_replay)."""
+  ``TIE_GAP``, the reference's float32 arithmetic replayed (pdq_replay).
+
+  Bit order: element ``k`` is PDQ's bit ``k`` as Meta's C++ numbers it (coefficient
+  ``k`` in row-major order). ``pdqhash.compute`` returns the same bits from bit 255
+  down to bit 0, the order in which the hex string reads them, so
+  ``pdq_hash(x) == pdqhash.compute(x)[0][::-1]``; :func:`pdq_hex` writes the hex
+  string that ThreatExchange exchanges."""
   y = luma(images)
   c = coefficients(y)
   ordered = np.sort(c, axis=-1)
   near = ordered[..., N_BITS // 2] - ordered[..., N_BITS // 2 - 1] < TIE_GAP
   return _replayed(y, near, bits_from_coefficients(c), lambda r: r[0])
+
+
+def pdq_hex(image) -> str:
+  """The 64-digit lower-case hex string of one image's PDQ hash, as ThreatExchange
+  writes it (``threatexchange.signal_type.pdq.pdq_hasher``): bit 255 first."""
+  bits = np.asarray(pdq_hash(image))
+  if bits.ndim != 1:
+    raise checks.InputError(f'pdq_hex takes one image, got a batch of shape '
+                            f'{list(np.shape(image))}; call it per image')
+  return f'{int("".join("1" if b else "0" for b in bits[::-1]), 2):064x}'
+
+
+def bits_from_hex(text: str) -> np.ndarray:
+  """bool ``[256]`` in :func:`pdq_hash`'s order from a 64-digit PDQ hex string."""
+  if not (isinstance(text, str) and len(text) == 64
+          and all(c in '0123456789abcdefABCDEF' for c in text)):
+    raise checks.InputError(f'a PDQ hex string has 64 hex digits, got {text!r}')
+  value = int(text, 16)
+  return np.array([(value >> k) & 1 for k in range(N_BITS)], bool)
+
+
+MIN_QUALITY_SIDE = 5  # an image with a side under 5 pixels has quality 0 in pdqhash
 
 
 def pdq_quality(images) -> np.ndarray:
@@ -143,6 +171,8 @@ def pdq_quality(images) -> np.ndarray:
     frac = np.abs(d - np.round(d))
     near |= np.any((frac < 1e-3) & (np.abs(d) >= 0.5), axis=(-2, -1))
   out = np.minimum(total // 90, 100).astype(np.int32)
+  if min(y.shape[-2:]) < MIN_QUALITY_SIDE:  # pdqhash scores these 0 (measured: sides 1-8)
+    return np.zeros(out.shape, np.int32)
   return _replayed(y, near, out, lambda r: r[1])
 
 

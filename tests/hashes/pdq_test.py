@@ -3,12 +3,14 @@ to host, the relaxation's signs, attacks on PDQ judged by pdqhash, bundled photo
 
 import jax
 import numpy as np
+from PIL import Image
 import pytest
 
 import icdjax
 from icdjax import attacks
 from icdjax import hashes
 from icdjax.hashes import pdq
+from icdjax.images import photos
 from icdjax.runs import pairs as pairs_lib
 from tests import references
 
@@ -67,3 +69,40 @@ def test_projection_fools_pdq_judged_by_pdqhash(sample_test):
   for k in range(8):
     d = int(np.sum(_reference(fakes[k])[0] != _reference(images[p[k, 0]])[0]))
     assert d == int(out.hamming_distance[k]) and d <= pdq.MATCH_THRESHOLD
+
+
+@pytest.mark.parametrize('height', range(1, 9))
+def test_quality_equals_pdqhash_at_every_small_side(height):
+  rng = np.random.default_rng(height)
+  for width in (1, 2, 4, 5, 8, 300):
+    for image in (rng.integers(0, 256, (height, width, 3), dtype=np.uint8),
+                  rng.integers(0, 256, (width, height, 3), dtype=np.uint8)):
+      bits, quality = references.pdq_reference(image)
+      assert int(icdjax.pdq_quality(image)) == quality, image.shape
+      np.testing.assert_array_equal(icdjax.pdq_hash(image), bits)
+
+
+def test_the_hex_string_is_threatexchanges_and_reads_back(tmp_path):
+  hasher = pytest.importorskip('threatexchange.signal_type.pdq.pdq_hasher')
+  rng = np.random.default_rng(7)
+  images = [photos.load(name, 512) for name in photos.PHOTOS] if _has_skimage() else []
+  for k in range(100):
+    h, w = rng.integers(8, 200, 2)
+    noise = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    images.append(np.asarray(Image.fromarray(noise).resize((w * 2, h * 2), Image.BILINEAR)))
+  for k, image in enumerate(images):
+    path = tmp_path / f'{k}.png'
+    Image.fromarray(image).save(path)
+    text, _ = hasher.pdq_from_file(path)
+    assert icdjax.pdq_hex(image) == text, k
+    np.testing.assert_array_equal(pdq.bits_from_hex(text), icdjax.pdq_hash(image))
+  with pytest.raises(icdjax.InputError, match='64 hex digits'):
+    pdq.bits_from_hex('abc')
+
+
+def _has_skimage():
+  try:
+    import skimage  # pylint: disable=g-import-not-at-top,unused-import
+    return True
+  except ImportError:
+    return False
