@@ -17,6 +17,7 @@ from absl import flags
 
 from experiments import common
 from experiments import image_flags
+from icdjax import cli
 from icdjax.images import files
 from icdjax.images import image_attack
 from icdjax.images import photos
@@ -56,6 +57,8 @@ def main(argv):
                                        original_name=o_name, parent_name=p_name,
                                        **_IMAGE.kwargs())
   print(json.dumps(report, indent=2))
+  if 'unreached' in report:  # the report is written; a script sees status 1
+    raise cli.Unreached(report['unreached'])
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ continue with --resume.
 """
 
 import json
+import sys
 
 from absl import flags
 
@@ -36,6 +37,9 @@ def main(argv):
   summary = image_batch.run(pairs, files.load_image, attack, _BATCH.workdir.value,
                             **_BATCH.kwargs())
   print(json.dumps(summary, indent=2))
+  if summary['unreached']:
+    print(f'{summary["unreached"]} of {summary["pairs"]} pairs did not reach the goal '
+          '(each says why in its report.json, "unreached")', file=sys.stderr)
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ compare.png,report.json}; the rates in WORKDIR/summary.json.
 
 import functools
 import json
+import sys
 
 from absl import flags
 
@@ -33,6 +34,9 @@ def main(argv):
                             attack, _BATCH.workdir.value, longest=_LONGEST.value,
                             **_BATCH.kwargs())
   print(json.dumps(summary, indent=2))
+  if summary['unreached']:
+    print(f'{summary["unreached"]} of {summary["pairs"]} pairs did not reach the goal '
+          '(each says why in its report.json, "unreached")', file=sys.stderr)
 
 
 if __name__ == '__main__':

@@ -23,6 +23,8 @@ def run(main) -> None:
       main(argv)
     except (app.UsageError, ValueError) as e:  # InputError, DataError, PairsError, StoreError
       _fail(str(e), 2)
+    except Unreached as e:
+      _fail(str(e), 1)
     except FileExistsError as e:
       _fail(f'{e.filename} exists and is not a folder (or is in the way): choose another path', 2)
     except PermissionError as e:
@@ -43,6 +45,10 @@ def _parse_flags(argv):
     return flags.FLAGS(argv)
   except flags.Error as e:
     _fail(f'{e} (see --help)', 2)
+
+
+class Unreached(Exception):
+  """An attack that ran but did not reach its goal: exit status 1, after its report."""
 
 
 def _fail(message: str, status: int) -> None:

@@ -194,3 +194,35 @@ def test_image_mains_end_to_end(tmp_path):
   assert report['attack']['attack'] == 'robust' and report['reference_hamming_distance'] == 0
   assert set(report['after']) == {'jpeg:90', 'jpeg:75', 'scale:0.5', 'jpeg:80'}
   assert (tmp_path / 'one' / 'compare.png').is_file() and 'psnr_bound_db' not in report
+
+
+def test_an_unreached_attack_exits_1_after_its_report_and_a_bad_out_exits_2_first(tmp_path):
+  flat = tmp_path / 'flat.png'
+  Image.fromarray(np.full((32, 32, 3), 120, np.uint8)).save(flat)
+  other = tmp_path / 'noise.png'
+  Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), np.uint8)).save(other)
+  proc = _run('experiments.attack_image', f'--original={flat}', f'--parent={other}',
+              '--hash=ahash', '--stroke_weight=0', '--bound=false', f'--out={tmp_path}/o')
+  assert proc.returncode == 1, proc.stderr[-2000:]
+  last = proc.stderr.strip().splitlines()[-1]
+  assert last.startswith('error: collide not reached: distance ') and 'degenerate' in last
+  report = json.loads((tmp_path / 'o' / 'report.json').read_text())
+  assert not report['matched'] and report['unreached'] == last[len('error: '):]
+  (tmp_path / 'file').write_text('x')
+  proc = _run('experiments.attack_image', f'--original={other}', '--goal=evade',
+              '--hash=ahash', f'--out={tmp_path}/file/out')
+  assert proc.returncode == 2 and proc.stderr.strip().startswith('error: cannot write to')
+  assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_compare_attacks_evades_digits_with_each_family_that_can(tmp_path):
+  proc = _run('experiments.compare_attacks', '--goal=evade', '--num_pairs=8', '--hash=phash',
+              f'--workdir={tmp_path}')
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert 'skipping model2: it cannot evade' in proc.stdout
+  report = json.loads((tmp_path / 'compare.json').read_text())
+  assert report['goal']['goal'] == 'evade' and report['threshold'] == 10
+  rows = {r['attack']: r for r in report['rows']}
+  assert set(rows) == {'projection', 'pixel', 'pixel+polish'}
+  assert rows['projection']['evaded'] == 1.0 and rows['projection']['ours_equals_reference'] == 8
+  assert 'evaded (> 10)' in (tmp_path / 'compare.md').read_text()

@@ -181,23 +181,49 @@ def _change(saved: np.ndarray, parent: np.ndarray) -> dict:
           'ssimulacra2': change['ssimulacra2']}
 
 
-def _bound(goal, spec, original, parent) -> dict:
-  """The certified highest PSNR (``psnr_bound_db``), or ``bound_status`` saying why
-  there is none; for an evasion also the float pipeline's (``psnr_bound_float_db``)."""
-  best = bounds.max_psnr_for(goal, spec, original, parent)
-  if goal.needs_parent:  # None: within the rounding allowance the parent already matches
-    return {'psnr_bound_db': round(best, 2) if np.isfinite(best) else None}
+def _bound(goal, spec, original, parent, achieved_db: float, reached: bool) -> dict:
+  """The certified highest PSNR (``psnr_bound_db``: a number, or None where provably
+  unbounded: the parent itself reaches the goal), else ``bound_status`` saying why there
+  is none (never NaN, never beaten by the attack's own fake); for an evasion also the
+  float pipeline's bound (``psnr_bound_float_db``, not a certificate)."""
+  with np.errstate(all='ignore'):
+    best = bounds.max_psnr_for(goal, spec, original, parent)
+    loose = None if goal.needs_parent else bounds.max_psnr_for(goal, spec, original, parent,
+                                                               rounding=False)
   out = {}
-  if best is None:
-    out['bound_status'] = 'none: no change that keeps the number of one bits flips enough'
-  elif not np.isfinite(best):
-    out['bound_status'] = 'vacuous: the 8-bit rounding allowance covers the least gaps'
-  else:
-    out['psnr_bound_db'] = round(best, 2)
-  loose = bounds.max_psnr_for(goal, spec, original, parent, rounding=False)
   if loose is not None and np.isfinite(loose):
     out['psnr_bound_float_db'] = round(loose, 2)
-  return out
+  if best is None:
+    return {**out, 'bound_status': 'none: no change that keeps the number of one bits '
+            'flips enough'}
+  if np.isnan(best):
+    return {**out, 'bound_status': 'failed: the ascent gave no number (a degenerate image)'}
+  if reached and np.isinf(achieved_db):  # the fake is the parent: no change was needed
+    return {**out, 'psnr_bound_db': None}
+  if np.isinf(best):  # the least change certified is 0, yet the parent needed a change
+    return {**out, 'bound_status': 'vacuous: the 8-bit rounding allowance covers the least gaps'}
+  if reached and achieved_db > best + 1e-6:
+    return {**out, 'bound_status': f'failed: the fake itself ({achieved_db:.2f} dB) lies above '
+            f'the ascent\'s value ({best:.2f} dB)'}
+  return {**out, 'psnr_bound_db': round(best, 2)}
+
+
+def why_unreached(spec, goal, original: np.ndarray, parent: np.ndarray, distance: int) -> str:
+  """One line: how far an attack that missed its goal got, and the likeliest reason."""
+  got = (f'distance {distance}, the goal {"at most" if goal.needs_parent else "more than"} '
+         f'{goal.match_rule(spec) if goal.needs_parent else goal.threshold}')
+  bits = np.asarray(spec.bits(original))
+  side = int(np.sqrt(spec.n_bits))
+  if min(parent.shape[:2]) < side:
+    why = (f'the {"parent" if goal.needs_parent else "image"} '
+           f'({parent.shape[0]}x{parent.shape[1]}) is smaller than the hash\'s {side}x{side} grid')
+  elif bits.all() or not bits.any():
+    why = "the original's hash is degenerate (every bit equal: a flat image)"
+  elif spec.quality is not None and int(spec.quality(original)) < 50:
+    why = f"the original's quality {int(spec.quality(original))} is below the hash's floor of 50"
+  else:
+    why = 'the attack ran out of steps (try more --set=stages=..., or another family)'
+  return f'{goal.name} not reached: {got}; {why}'
 
 
 def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Attack, out, *,
@@ -234,7 +260,12 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
       'versions': report.versions(),
   }
   if bound and parent.shape[0] * parent.shape[1] <= BOUND_PIXELS:
-    summary.update(_bound(goal, spec, original, parent))
+    summary.update(_bound(goal, spec, original, parent, summary['psnr_db'],
+                          summary[goal.verdict_name]))
+  elif bound:
+    summary['bound_status'] = f'skipped: over {BOUND_PIXELS:,} pixels'
+  if not summary[goal.verdict_name]:
+    summary['unreached'] = why_unreached(spec, goal, original, parent, judged)
   if spec.quality is not None:  # PDQ's quality score, reported under its name
     summary['pdq_quality'] = {'original': int(spec.quality(original)),
                               'fake': int(spec.quality(saved))}

@@ -217,9 +217,13 @@ def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
                                 ssim=[r['ssim'] for r in reports]),
          'psnr_min_db': float(np.min([r['psnr_db'] for r in reports])),
          'seconds_median': float(np.median([r['seconds'] for r in reports[1:] or reports]))}
+  out['unreached'] = sum('unreached' in r for r in reports)  # pairs that missed the goal
   scores = [r['ssimulacra2'] for r in reports if r.get('ssimulacra2') is not None]
   out['ssimulacra2_median'] = float(np.median(scores)) if scores else None
-  bounded = [r for r in reports if 'psnr_bound_db' in r]
+  bounded = [r for r in reports if 'psnr_bound_db' in r]  # None: provably unbounded
+  statuses = [r['bound_status'].split(':')[0] for r in reports if 'bound_status' in r]
+  if statuses:
+    out['bound_status_counts'] = {k: statuses.count(k) for k in sorted(set(statuses))}
   if bounded:
     bound = np.array([np.inf if r['psnr_bound_db'] is None else r['psnr_bound_db']
                       for r in bounded])

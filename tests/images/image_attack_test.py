@@ -1,6 +1,7 @@
 """icdjax.images.image_attack: colour fakes of any size, judged on the saved file; clear errors."""
 
 import json
+import warnings
 
 import numpy as np
 from PIL import Image
@@ -87,3 +88,31 @@ def test_a_robust_evasion_outlives_the_real_jpeg_75_and_downscale(tmp_path, hash
   assert report['evaded_after']['jpeg:75'] and report['evaded_after']['scale:0.5']
   assert report['reference_hamming_distance'] == report['hamming_distance']
   assert 25 < report['psnr_db'] < 60
+
+
+@pytest.mark.parametrize('hash_name, original, parent', [
+    ('dhash', np.full((1, 1, 3), 100, np.uint8), 'coffee'),
+    ('dhash', 'coffee', np.full((1, 1, 3), 100, np.uint8)),
+    ('dhash', 'coffee', np.full((1, 500, 3), 100, np.uint8)),
+    ('pdq', np.zeros((32, 32, 3), np.uint8), 'coffee'),
+    ('pdq', 'coffee', 'coffee'),
+    ('pdq', 'coffee', np.full((4, 3, 3), 9, np.uint8)),
+    ('ahash', 'coffee', 'coffee'),
+])
+def test_the_certificate_is_a_number_none_only_when_no_change_was_needed_or_a_status(
+    tmp_path, hash_name, original, parent):
+  load = lambda x: photos.load(x, 32) if isinstance(x, str) else x  # pylint: disable=unnecessary-lambda-assignment
+  attack = attacks.get('projection', hash=hash_name, stroke_weight=0.0)
+  with warnings.catch_warnings():
+    warnings.simplefilter('error', RuntimeWarning)  # no NaN on the way either
+    report = image_attack.run_and_report(load(original), load(parent), attack, tmp_path,
+                                         figures=False)
+  text = (tmp_path / 'report.json').read_text()
+  assert 'NaN' not in text and 'Infinity' not in text.replace('"psnr_db": Infinity', '')
+  if 'bound_status' in report:
+    assert 'psnr_bound_db' not in report and report['bound_status'].split(':')[0] in (
+        'failed', 'vacuous', 'none', 'skipped')
+  elif report['psnr_bound_db'] is None:
+    assert report['psnr_db'] == float('inf') and report['matched']  # the parent matched as is
+  elif report['matched']:
+    assert report['psnr_db'] <= report['psnr_bound_db']
