@@ -18,7 +18,6 @@ from absl import flags
 from experiments import common
 from experiments import image_flags
 from icdjax import cli
-from icdjax.images import files
 from icdjax.images import image_attack
 from icdjax.images import photos
 
@@ -41,7 +40,7 @@ def _image(path_flag, photo_flag):
     raise ValueError(f'give exactly one of --{path_flag.name} and --{photo_flag.name}')
   if photo_flag.value:
     return photos.load(photo_flag.value, _LONGEST.value), photo_flag.value
-  return files.load_image(path_flag.value), path_flag.value
+  return _IMAGE.load(path_flag.value), path_flag.value
 
 
 def main(argv):

@@ -18,7 +18,6 @@ from absl import flags
 
 from experiments import common
 from experiments import image_flags
-from icdjax.images import files
 from icdjax.images import image_batch
 
 _ATTACK = common.AttackFlags(default_attack='projection')
@@ -34,7 +33,7 @@ def main(argv):
   attack = _ATTACK.make()
   pairs = (image_batch.from_folder(_FOLDER.value, itself=not attack.goal.needs_parent)
            if _FOLDER.value else image_batch.from_csv(_CSV.value))
-  summary = image_batch.run(pairs, files.load_image, attack, _BATCH.workdir.value,
+  summary = image_batch.run(pairs, _BATCH.load, attack, _BATCH.workdir.value,
                             **_BATCH.kwargs())
   print(json.dumps(summary, indent=2))
   if summary['unreached']:

@@ -226,3 +226,38 @@ def test_compare_attacks_evades_digits_with_each_family_that_can(tmp_path):
   assert set(rows) == {'projection', 'pixel', 'pixel+polish'}
   assert rows['projection']['evaded'] == 1.0 and rows['projection']['ours_equals_reference'] == 8
   assert 'evaded (> 10)' in (tmp_path / 'compare.md').read_text()
+
+
+def test_exif_orientation_is_applied_as_a_viewer_shows_it_unless_raw(tmp_path):
+  pytest.importorskip('skimage')
+  from icdjax.images import photos  # pylint: disable=g-import-not-at-top
+  from PIL import ImageOps  # pylint: disable=g-import-not-at-top
+  turned = tmp_path / 'turned.jpg'
+  exif = Image.Exif()
+  exif[0x0112] = 6  # "rotate 90 degrees clockwise to show"
+  Image.fromarray(photos.load('coffee', 48)).save(turned, exif=exif, quality=95)
+  raw = np.asarray(Image.open(turned))
+  with Image.open(turned) as im:
+    shown = np.asarray(ImageOps.exif_transpose(im))
+  assert shown.shape[:2] == raw.shape[1::-1]
+  original = tmp_path / 'astronaut.png'
+  Image.fromarray(photos.load('astronaut', 40)).save(original)
+  for rule, expected in (('shown', shown), ('raw', raw)):
+    out = tmp_path / rule
+    proc = _run('experiments.attack_image', f'--original={original}', f'--parent={turned}',
+                '--hash=ahash', '--stroke_weight=0', '--bound=false', f'--exif={rule}',
+                f'--out={out}')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    fake = np.asarray(Image.open(out / 'fake.png'))
+    assert fake.shape == expected.shape  # the fake looks like the parent as read
+    report = json.loads((out / 'report.json').read_text())
+    assert report['exif'] == rule and report['reference_hamming_distance'] == 0
+    # as an evasion: the turned image itself, judged the same way
+    proc = _run('experiments.attack_image', f'--original={turned}', '--goal=evade',
+                '--hash=pdq', '--stroke_weight=0', '--bound=false', f'--exif={rule}',
+                f'--out={out}-evade')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    evaded = np.asarray(Image.open(f'{out}-evade/fake.png'))
+    assert evaded.shape == expected.shape
+    bits = lambda a: np.asarray(__import__('pdqhash').compute(np.ascontiguousarray(a))[0])  # pylint: disable=unnecessary-lambda-assignment
+    assert np.sum(bits(evaded) != bits(expected)) > 31  # judged on the image as read

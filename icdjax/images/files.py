@@ -12,15 +12,28 @@ import pathlib
 
 import numpy as np
 from PIL import Image
+from PIL import ImageOps
 
 from icdjax import checks
 
 
-def load_image(path) -> np.ndarray:
+EXIF_RULES = ('shown', 'raw')  # how an EXIF orientation tag is applied
+
+
+def load_image(path, exif: str = 'shown') -> np.ndarray:
   """An image file of any mode as uint8 RGB ``[H, W, 3]``; one clear error if
-  it is missing or not an image."""
+  it is missing or not an image.
+
+  ``exif``: 'shown' (the default) turns the pixels as the file's EXIF orientation
+  says, so the image is the one a viewer or an upload pipeline shows, and that is
+  what is attacked, saved and judged (the saved PNG carries no orientation); 'raw'
+  keeps the stored pixel order (what imagehash and pdqhash read from such a file)."""
+  if exif not in EXIF_RULES:
+    raise checks.InputError(f'unknown EXIF rule {exif!r}: expected one of {", ".join(EXIF_RULES)}')
   try:
     with Image.open(path) as im:
+      if exif == 'shown':
+        im = ImageOps.exif_transpose(im)
       return np.asarray(im.convert('RGB'))
   except FileNotFoundError:
     raise checks.InputError(f'image not found: {path}') from None

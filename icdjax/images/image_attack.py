@@ -229,7 +229,7 @@ def why_unreached(spec, goal, original: np.ndarray, parent: np.ndarray, distance
 def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Attack, out, *,
                    original_name: str = 'original', parent_name: str = 'parent',
                    seed: int = 0, figures: bool = True, bound: bool = True,
-                   colour: str = 'neutral') -> dict:
+                   colour: str = 'neutral', exif: str | None = None) -> dict:
   """Runs :func:`attack_image`, saves ``fake.png``, judges the *saved file* by the
   reference library and by ours, and after each real transformation; with
   ``bound``, adds the highest PSNR any fake of this pair can have
@@ -255,6 +255,7 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
       'after': after,
       f'{goal.verdict_name}_after': {k: bool(goal.succeeded(d, spec)) for k, d in after.items()},
       'survive': [str(t) for t in survive], 'colour_change': colour,
+      'exif': exif,  # how the files' EXIF orientation was read ('shown', 'raw'; None: arrays)
       'rounds': result['rounds'], 'seconds': round(result['seconds'], 3),
       **_change(saved, parent),
       'versions': report.versions(),

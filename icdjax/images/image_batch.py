@@ -123,8 +123,8 @@ def _check_unchanged(workdir, inputs: dict[str, str]) -> None:
 
 def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
         attack: attacks.Attack, workdir, *, resume: bool = False, figures: bool = True,
-        bound: bool = True, colour: str = 'neutral', progress: bool = True, log=print,
-        **context) -> dict:
+        bound: bool = True, colour: str = 'neutral', exif: str | None = None,
+        progress: bool = True, log=print, **context) -> dict:
   """Attacks every pair, judging each saved fake; returns the summary (also
   written to ``workdir/summary.json``). ``context`` (JSON-able) joins the spec."""
   files.check_writable_dir(workdir)  # before any work
@@ -132,7 +132,7 @@ def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
   if resume:
     _check_unchanged(workdir, inputs)
   spec = {'attack': attack.describe(), 'pairs': len(pairs), 'pairs_sha1': _digest(pairs),
-          'bound': bound, 'colour_change': colour, 'inputs': inputs, **context}
+          'bound': bound, 'colour_change': colour, 'exif': exif, 'inputs': inputs, **context}
   store = chunks.ChunkStore(workdir, spec, resume=resume, n_items=len(pairs), chunk_size=1,
                             log=log)
   try:
@@ -151,7 +151,7 @@ def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
       report = image_attack.run_and_report(
           load(o), parent, attack, store.workdir / 'pairs' / f'{i:05d}',
           original_name=pathlib.Path(o).name, parent_name=pathlib.Path(p).name,
-          figures=figures, bound=bound, colour=colour)
+          figures=figures, bound=bound, colour=colour, exif=exif)
       store.save(i, report=np.array([json.dumps(report)]))
       if bar:
         bar.update(1)
