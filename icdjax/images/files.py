@@ -56,10 +56,15 @@ def save_png(path, image: np.ndarray) -> np.ndarray:
     return np.asarray(im)
 
 
-def check_writable_dir(folder) -> pathlib.Path:
-  """Creates ``folder`` (and its parents) if need be and checks that a file can be
-  written there; one clear InputError naming the reason otherwise."""
+def check_writable_dir(folder, *, keep: bool = True) -> pathlib.Path:
+  """Checks that files can be written in ``folder``, creating it (and its parents) to
+  find out; with ``keep=False`` what it created is removed again, so a run that fails
+  later for another reason leaves nothing behind. One clear InputError naming the
+  reason otherwise."""
   folder = pathlib.Path(folder)
+  if folder.exists() and not folder.is_dir():
+    raise checks.InputError(f'cannot write to {folder}: it is a file, not a folder')
+  missing = [p for p in (folder, *folder.parents) if not p.exists()]
   try:
     folder.mkdir(parents=True, exist_ok=True)
     probe = folder / f'.write-check-{os.getpid()}'
@@ -67,4 +72,11 @@ def check_writable_dir(folder) -> pathlib.Path:
     probe.unlink()
   except OSError as e:
     raise checks.InputError(f'cannot write to {folder}: {e.strerror or e}') from None
+  finally:
+    if not keep:
+      for p in missing:  # deepest first
+        try:
+          p.rmdir()
+        except OSError:
+          pass
   return folder

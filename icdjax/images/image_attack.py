@@ -237,8 +237,9 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
   ``report.json``; returns the report."""
   spec = attack.hash
   survive = attack.survive
-  out = files.check_writable_dir(out)  # before any work: status 2 and the real reason
+  out = files.check_writable_dir(out, keep=False)  # before any work: status 2, the reason
   result = attack_image(original, parent, attack, seed=seed, colour=colour)
+  out.mkdir(parents=True, exist_ok=True)
   saved = files.save_png(out / 'fake.png', result['fake'])
   goal = attack.config.goal
   ours = int(np.sum(np.asarray(spec.bits(saved)) != np.asarray(spec.bits(original))))

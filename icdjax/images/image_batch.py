@@ -127,7 +127,7 @@ def run(pairs: list[tuple[str, str]], load: Callable[[str], np.ndarray],
         progress: bool = True, log=print, **context) -> dict:
   """Attacks every pair, judging each saved fake; returns the summary (also
   written to ``workdir/summary.json``). ``context`` (JSON-able) joins the spec."""
-  files.check_writable_dir(workdir)  # before any work
+  files.check_writable_dir(workdir, keep=False)  # before any work
   inputs = content_digests(pairs, load)
   if resume:
     _check_unchanged(workdir, inputs)

@@ -68,7 +68,7 @@ def run_single(images: np.ndarray, labels: np.ndarray, original_index: int,
   for the GAN families history.npz, evolution.png and training.png.
   """
   check_pair(images, labels, original_index, parent_index, itself=not attack.goal.needs_parent)
-  workdir = pathlib.Path(workdir)
+  workdir = files.check_writable_dir(workdir, keep=False)  # before the attack, not after it
   original, parent = images[original_index], images[parent_index]
   spec = attack.hash
   key = batch.pair_keys(seed, np.array([0]))[0]

@@ -71,6 +71,8 @@ def row(reports: list[dict]) -> dict:
   scores = [r['ssimulacra2'] for r in reports if r.get('ssimulacra2') is not None]
   bounds = [(r['psnr_bound_db'], r['psnr_db']) for r in reports
             if r.get('psnr_bound_db') is not None]
+  floats = [(r['psnr_bound_float_db'], r['psnr_db']) for r in reports
+            if r.get('psnr_bound_float_db') is not None]
   verdict_key = 'evaded_after' if 'evaded_after' in reports[0] else 'matched_after'
   out = {
       'hash': reports[0]['hash'], 'attack': reports[0]['attack']['attack'],
@@ -81,6 +83,9 @@ def row(reports: list[dict]) -> dict:
       'ssimulacra2_median': float(np.median(scores)) if scores else None,
       'bound_median_db': float(np.median([b for b, _ in bounds])) if bounds else None,
       'gap_median_db': float(np.median([b - a for b, a in bounds])) if bounds else None,
+      'certified_images': len(bounds),
+      'float_gap_median_db': (float(np.median([b - a for b, a in floats])) if floats
+                              else None),
       'seconds_median': float(np.median([r['seconds'] for r in reports[1:] or reports])),
   }
   for name in AFTER:
@@ -93,15 +98,16 @@ def table(runs: dict[str, list[dict]]) -> str:
   """The markdown table of :func:`row` for every run."""
   fmt = lambda v, f: '-' if v is None else format(v, f)  # pylint: disable=unnecessary-lambda-assignment
   lines = ['| run | threshold | images | reached | ours = judge | PSNR dB median | lowest | '
-           'SSIMULACRA2 | bound dB | gap dB | after JPEG 75 | after 0.5x | s/image |',
-           '|' + '---|' * 13]
+           'SSIMULACRA2 | certified bound dB (images) | gap dB | float gap dB | after JPEG 75 | '
+           'after 0.5x | s/image |', '|' + '---|' * 14]
   for label, reports in runs.items():
     r = row(reports)
     lines.append(
         f'| {label} | {r["threshold"]} | {r["images"]} | {r["reached"]:.1%} | '
         f'{r["ours_equals_judge"]}/{r["images"]} | {r["psnr_median_db"]:.1f} | '
         f'{r["psnr_min_db"]:.1f} | {fmt(r["ssimulacra2_median"], ".1f")} | '
-        f'{fmt(r["bound_median_db"], ".1f")} | {fmt(r["gap_median_db"], ".1f")} | '
+        f'{fmt(r["bound_median_db"], ".1f")} ({r["certified_images"]}) | '
+        f'{fmt(r["gap_median_db"], ".1f")} | {fmt(r["float_gap_median_db"], ".1f")} | '
         f'{fmt(r["after_jpeg:75"], ".0%")} | {fmt(r["after_scale:0.5"], ".0%")} | '
         f'{r["seconds_median"]:.2f} |')
   return '\n'.join(lines)

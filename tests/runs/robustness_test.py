@@ -32,6 +32,7 @@ def test_a_row_states_rates_gaps_and_what_survives():
   assert row['after_jpeg:75'] == 0.0 and row['after_scale:0.5'] == 1.0
   table = robustness.table({'ahash': reports})
   assert table.count('\n') == 2 and '| ahash | 10 | 3 | 100.0% |' in table
+  assert '| 38.0 (2) | 3.0 | - |' in table
 
 
 def test_write_gives_the_figure_the_table_and_the_numbers(tmp_path):
