@@ -94,6 +94,8 @@ def for_goal(names: list[str], goal_name: str, *, explicit: bool, log=print) -> 
   cannot is an InputError; from the default list it is skipped with a line."""
   kept = []
   for name in names:
+    if name.partition('+')[0] not in attacks.names():
+      attacks.get(name)  # the one error for an unknown name
     if attacks.reaches(name, goal_name):
       kept.append(name)
     elif explicit:
