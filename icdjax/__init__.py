@@ -3,7 +3,8 @@
 The package in rooms, one concept each (each subpackage's ``__init__`` lists its modules):
 
 * ``icdjax.hashes``: what is attacked (the hash registry, exact hashes equal to
-  imagehash and pdqhash, Pillow's resampling, the relaxed surrogates).
+  imagehash, pdqhash and the neuralhash package, Pillow's resampling, the relaxed
+  surrogates).
 * ``icdjax.attacks``: how (the attack registry and its families).
 * ``icdjax.goals``: what counts as success (collide with a target's hash).
 * ``icdjax.measures``: how much an image changed (RMS, PSNR, SSIM, correlation).
@@ -35,6 +36,8 @@ from icdjax.hashes.hashing import phash
 from icdjax.hashes.hashing import to_uint8
 from icdjax.hashes.hashing import verdict
 from icdjax.hashes.hashing import whash
+from icdjax.hashes.neuralhash import neuralhash
+from icdjax.hashes.neuralhash import neuralhash_hex
 from icdjax.hashes.pdq import pdq_hash
 from icdjax.hashes.pdq import pdq_hex
 from icdjax.hashes.pdq import pdq_quality

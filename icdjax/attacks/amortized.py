@@ -107,7 +107,7 @@ class Net(nn.Module):
 def lift_basis(spec: hashes.HashSpec, h: int, w: int) -> np.ndarray:
   """float32 ``[n_bits, H*W]``: rows of the hash's linear form (centred for
   the mean rule) scaled so that ``basis_i . jac_i = 1`` ([0, 1] pixel units)."""
-  form = spec.linear_form(h, w)
+  form = spec.linear(h, w)
   m = form.matrix - (form.matrix.mean(axis=0, keepdims=True)
                      if form.centre == hashes.Centre.MEAN else 0.0)
   return (m / np.maximum((m * m).sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)

@@ -161,7 +161,7 @@ def max_psnr(spec: hashes.HashSpec, original: np.ndarray, parent: np.ndarray,
   ``spec`` hash has a higher PSNR than ``.max_psnr_db`` (each inequality
   loosened by the hash's ``rounding_levels``)."""
   grey = np.asarray(parent, np.float64) @ LUMA
-  form = spec.linear_form(*grey.shape)
+  form = spec.linear(*grey.shape)
   return least_change(form, grey, np.asarray(spec.bits(original)),
                       slack_levels=spec.rounding_levels, **kwargs)
 
@@ -236,7 +236,7 @@ def max_psnr_for(goal, spec: hashes.HashSpec, original: np.ndarray,
   if goal.needs_parent:
     return max_psnr(spec, original, parent).max_psnr_db
   grey = np.asarray(parent, np.float64) @ LUMA
-  least = least_change_to_evade(spec.linear_form(*grey.shape), grey,
+  least = least_change_to_evade(spec.linear(*grey.shape), grey,
                                 spec.n_bits - goal.verdict_slack(spec),
                                 slack_levels=spec.rounding_levels if rounding else 0.0,
                                 bits=np.asarray(spec.bits(original)))

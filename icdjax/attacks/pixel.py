@@ -136,6 +136,11 @@ class PixelConfig:
                     f'got {self.max_shift}')
     if not (math.isfinite(self.margin_growth) and 1 <= self.margin_growth <= 2):
       errors.append(f'pixel margin_growth must be in [1, 2], got {self.margin_growth}')
+    if self.hash.channels != 1 and self.survive:
+      errors.append(f'pixel survive: the stand-ins are built for one grey channel, and '
+                    f'{self.hash.name} reads colour')
+    if self.hash.channels != 1 and self.start != 'parent':
+      errors.append(f'pixel start={self.start} needs a linear hash; {self.hash.name} is not')
     if errors:
       raise ValueError('; '.join(errors))
 
@@ -159,15 +164,21 @@ class Change(NamedTuple):
   flow: jnp.ndarray   # [2, H, W] pixels; [2, 1, 1] zeros when max_shift is 0
 
 
-def no_change(shape: tuple[int, int], config: PixelConfig) -> Change:
-  """The change that leaves a parent of ``shape (H, W)`` as it is."""
+def no_change(shape: tuple[int, ...], config: PixelConfig) -> Change:
+  """The change that leaves a parent of ``shape`` (``(H, W)``, or ``(H, W, 3)`` for a
+  hash that reads colour) as it is."""
   return Change(jnp.zeros(shape, jnp.float32),
-                warp.zero_flow(shape if config.max_shift else (1, 1)))
+                warp.zero_flow(shape[:2] if config.max_shift else (1, 1)))
 
 
 def base(parent: jnp.ndarray, flow: jnp.ndarray, config: PixelConfig) -> jnp.ndarray:
-  """The parent with its strokes moved (the parent itself when ``max_shift`` is 0)."""
-  return warp.warp(parent, flow) if config.max_shift else parent
+  """The parent with its strokes moved (the parent itself when ``max_shift`` is 0); a
+  colour parent's channels move together."""
+  if not config.max_shift:
+    return parent
+  if parent.ndim == 3:
+    return jax.vmap(warp.warp, in_axes=(2, None), out_axes=2)(parent, flow)
+  return warp.warp(parent, flow)
 
 
 class PixelResult(NamedTuple):
@@ -203,8 +214,9 @@ def objective(change: Change | jnp.ndarray, parent: jnp.ndarray, target_bits: jn
 
 def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
            config: PixelConfig) -> PixelResult:
-  """One attack: uint8 ``original`` and ``parent [H, W]`` -> a fake and its exact
-  distance. ``key`` is unused (the attack is deterministic)."""
+  """One attack: uint8 ``original`` and ``parent [H, W]`` (``[H, W, 3]`` for a hash that
+  reads colour, NeuralHash) -> a fake and its exact distance. ``key`` is unused (the
+  attack is deterministic)."""
   del key
   spec = config.hash
   target = config.goal.target(spec.target(original))

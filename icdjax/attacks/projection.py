@@ -223,7 +223,7 @@ def project(start: jnp.ndarray, target_bits: jnp.ndarray,
   """
   spec = config.hash
   h, w = start.shape[-2], start.shape[-1]
-  form = spec.linear_form(h, w)
+  form = spec.linear(h, w)
   op = _operator(form, h, w)
   signs = 2.0 * target_bits.astype(jnp.float32) - 1.0
   x0 = start.astype(jnp.float32).reshape(-1)

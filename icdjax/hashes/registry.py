@@ -3,12 +3,13 @@
 Every other module receives a spec and asks it for what it needs: the exact
 bits of uint8 images (checked, public), the same bits traceable inside
 ``jit`` (unchecked), a cheap on-device progress measure, the relaxed logits
-the attacks optimise, the linear form the projection attack solves with, and
+the attacks optimise, the linear form the projection attack solves with (none for NeuralHash), and
 the reference library's function that judges a saved image (imagehash for the
-public hashes; none for the keyed ones). No module outside this one compares a
+64-bit hashes, pdqhash for PDQ, the neuralhash package for NeuralHash; none for
+the keyed ones). No module outside this one compares a
 hash name with a string.
 
-Names: ``ahash``, ``dhash``, ``phash``, ``whash`` and the keyed family
+Names: ``ahash``, ``dhash``, ``phash``, ``whash``, ``pdq``, ``neuralhash`` and the keyed family
 ``keyed<S>:<key>[:<bits>]``. Adding a hash is one :func:`register` (or
 :func:`register_family`) call plus its functions.
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import functools
 import jax.numpy as jnp
 import re
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 
@@ -32,62 +33,12 @@ from icdjax import checks
 from icdjax import data
 from icdjax.hashes import floor_repair
 from icdjax.hashes import hashing
+from icdjax.hashes.linear_form import Centre  # pylint: disable=unused-import  # re-exported
+from icdjax.hashes.linear_form import LinearForm
+from icdjax.hashes import neuralhash
 from icdjax.hashes import pdq
 from icdjax.hashes import relaxed
 from icdjax.hashes import resampling
-
-
-class Centre:
-  """How a hash's linear features become bit logits (``bit = logit > 0``)."""
-  MEAN = 'mean'      # feature minus the mean feature (aHash)
-  MEDIAN = 'median'  # feature minus the median feature (pHash, wHash)
-  NONE = 'none'      # the feature itself (dHash, keyed hashes)
-
-
-class LinearForm(NamedTuple):
-  """The hash as linear features of the flattened float image, up to its bit rule.
-
-  Separable: ``features = mix @ (rows @ image @ cols.T).ravel()``, so an image
-  of any size costs ``rows`` ``[a, H]`` and ``cols`` ``[b, W]``, and the dense
-  ``[n_bits, H*W]`` :attr:`matrix` is built only when asked for.
-
-  Attributes:
-    centre: a :class:`Centre` value.
-    rows: float64 ``[a, H]``, the vertical operator (resize, DCT, ...).
-    cols: float64 ``[b, W]``, the horizontal one.
-    mix: float64 ``[n_bits, a*b]``, or None for the identity (``a*b == n_bits``).
-      Features are in the units of the image (the float resize, without
-      Pillow's clipping and fixed-point rounding).
-    floor_rows: float64 ``[n_bits, m, H*W]`` or None: for a median rule whose
-      features can tie at the floor (wHash's black blocks), the ``m`` resized
-      pixels under each bit's feature. When a target has fewer than half its
-      bits set, its median ties with the zero bits, and the zero bits of an
-      image with that hash must sit exactly at the floor: every one of their
-      resized pixels black.
-  """
-  centre: str
-  rows: np.ndarray
-  cols: np.ndarray
-  mix: np.ndarray | None = None
-  floor_rows: np.ndarray | None = None
-
-  @property
-  def matrix(self) -> np.ndarray:
-    """float64 ``[n_bits, H*W]``, dense (``H*W*n_bits`` entries: small images only)."""
-    kron = np.kron(self.rows, self.cols)
-    return kron if self.mix is None else self.mix @ kron
-
-  def apply(self, image: np.ndarray) -> np.ndarray:
-    """Features of float ``[H, W]`` (numpy or jax: ``[..., H, W]`` broadcasts)."""
-    inner = self.rows @ image @ self.cols.T
-    flat = inner.reshape(*inner.shape[:-2], -1)
-    return flat if self.mix is None else flat @ self.mix.T
-
-  def transpose(self, v):
-    """``matrix.T @ v`` as an image ``[..., H, W]``, for features ``v [..., n_bits]``."""
-    inner = v if self.mix is None else v @ self.mix
-    inner = inner.reshape(*inner.shape[:-1], self.rows.shape[0], self.cols.shape[0])
-    return self.rows.T @ inner @ self.cols
 
 
 class HashSpec:
@@ -125,6 +76,9 @@ class HashSpec:
     median_ties: uint8 images ``[N, H, W]`` -> bool ``[N, n_bits]``, the bits whose
       feature ties exactly with the median (where the reference's float rounding
       decides; wHash), or None.
+    channels: what ``traced`` and ``logits`` read: 1, one grey channel (a photo's
+      attack changes its luminance), or 3, RGB ``[..., H, W, 3]`` (NeuralHash: the
+      attack changes the colours themselves).
   """
 
   def __init__(self, *, name: str, n_bits: int, bits: Callable, traced: Callable,
@@ -133,7 +87,7 @@ class HashSpec:
                params: dict | None = None, match_threshold: int = 0,
                rounding_levels: float = 1.5, settle_ties: Callable | None = None,
                quality: Callable | None = None, median_ties: Callable | None = None,
-               threshold: int | None = None):
+               threshold: int | None = None, channels: int = 1):
     self.name, self.n_bits = name, n_bits
     self.bits, self.traced, self.progress, self.logits = bits, traced, progress, logits
     self.linear_form = linear_form
@@ -143,12 +97,26 @@ class HashSpec:
     self.settle_ties = settle_ties
     self.quality, self.median_ties = quality, median_ties
     self.threshold = threshold
+    self.channels = channels
+
+  @property
+  def is_linear(self) -> bool:
+    """Whether the hash is linear up to its bit rule (the projection attack and the
+    certificates need that)."""
+    return self.linear_form is not None
+
+  def linear(self, h: int, w: int) -> LinearForm:
+    """:attr:`linear_form` of an ``h`` x ``w`` image; one InputError for a hash that has none."""
+    if self.linear_form is None:
+      raise checks.InputError(f'{self.name} is not linear up to its bit rule: the projection '
+                              'attack and the certified bounds do not apply (use pixel or robust)')
+    return self.linear_form(h, w)
 
   @functools.cached_property
   def balanced(self) -> bool:
     """Whether the rule keeps half its bits set (a median rule: pHash, wHash, PDQ), so
     that bits flip in pairs, one from each side of the median."""
-    return self.linear_form(64, 64).centre == Centre.MEDIAN
+    return self.is_linear and self.linear_form(64, 64).centre == Centre.MEDIAN
 
   def default_threshold(self) -> int:
     """:attr:`threshold`, or where none is published the distance at which unrelated
@@ -233,9 +201,11 @@ def _false_match_threshold(spec: HashSpec) -> int:
   return int(np.flatnonzero(rate <= FALSE_MATCH_RATE).max(initial=0))
 
 
-def public_names() -> tuple[str, ...]:
-  """The fixed-name hashes (those with a reference library), in registration order."""
-  return tuple(_FIXED)
+def public_names(linear_only: bool = False) -> tuple[str, ...]:
+  """The fixed-name hashes (those with a reference library), in registration order;
+  with ``linear_only``, those linear up to their bit rule (the five formula hashes,
+  which every family attacks; not NeuralHash)."""
+  return tuple(n for n in _FIXED if not linear_only or get(n).is_linear)
 
 
 def is_valid(name: str) -> bool:
@@ -366,6 +336,17 @@ def _keyed(match: re.Match) -> HashSpec:
 
 register_family(r'keyed(\d{1,2}):(\d{1,19})(?::(\d{1,4}))?', _keyed,
                 "'keyed<S>:<key>[:<bits>]' (S in 4..32, e.g. keyed16:1234)")
+
+
+# ---------------------------------------------------------------------------
+# NeuralHash (96 bits), equal to the neuralhash package: icdjax/hashes/neuralhash.py.
+
+register('neuralhash', lambda: HashSpec(
+    name='neuralhash', n_bits=neuralhash.N_BITS, bits=neuralhash.neuralhash,
+    traced=neuralhash.traced, progress=neuralhash.traced, logits=neuralhash.logits,
+    linear_form=None, reference=neuralhash.reference,
+    reference_name='neuralhash.get_neuralhash_hex', match_threshold=neuralhash.MATCH_THRESHOLD,
+    rounding_levels=0.0, threshold=neuralhash.MATCH_THRESHOLD, channels=3))
 
 
 def hash_bits(images, name: str = 'ahash'):

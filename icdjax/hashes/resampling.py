@@ -40,13 +40,30 @@ def _lanczos(x: float) -> float:
   return 0.0
 
 
+def _bicubic(x: float) -> float:
+  a = -0.5  # Pillow's bicubic_filter (Keys, a = -0.5)
+  x = abs(x)
+  if x < 1.0:
+    return ((a + 2.0) * x - (a + 3.0)) * x * x + 1
+  if x < 2.0:
+    return (((x - 5) * x + 8) * x - 4) * a
+  return 0.0
+
+
+FILTERS = {  # Pillow's filter functions and supports, by the name Image.Resampling gives
+    'lanczos': (_lanczos, LANCZOS_SUPPORT),
+    'bicubic': (_bicubic, 2.0),  # Image.resize's default for RGB and L images
+}
+
+
 @functools.lru_cache(maxsize=256)
-def lanczos_weights(in_size: int, out_size: int) -> np.ndarray:
-  """Pillow's normalised Lanczos weights for one axis, in float64.
+def filter_weights(in_size: int, out_size: int, kind: str = 'lanczos') -> np.ndarray:
+  """Pillow's normalised weights of filter ``kind`` for one axis, in float64.
 
   Args:
     in_size: number of input pixels along the axis (>= 1).
     out_size: number of output pixels along the axis (>= 1).
+    kind: a key of :data:`FILTERS`.
 
   Returns:
     float64 array ``[out_size, in_size]`` whose rows sum to 1. Computed with
@@ -55,9 +72,10 @@ def lanczos_weights(in_size: int, out_size: int) -> np.ndarray:
   """
   if in_size < 1 or out_size < 1:
     raise ValueError(f'resize sizes must be >= 1, got in={in_size}, out={out_size}')
+  fn, base_support = FILTERS[kind]
   scale = float(in_size) / out_size
   filterscale = max(scale, 1.0)
-  support = LANCZOS_SUPPORT * filterscale
+  support = base_support * filterscale
   weights = np.zeros((out_size, in_size), np.float64)
   for xx in range(out_size):
     center = (xx + 0.5) * scale
@@ -65,7 +83,7 @@ def lanczos_weights(in_size: int, out_size: int) -> np.ndarray:
     # C's (int) cast truncates towards zero; Pillow then clamps to the image.
     xmin = max(int(center - support + 0.5), 0)
     xmax = min(int(center + support + 0.5), in_size) - xmin
-    row = [_lanczos((x + xmin - center + 0.5) * ss) for x in range(xmax)]
+    row = [fn((x + xmin - center + 0.5) * ss) for x in range(xmax)]
     total = 0.0
     for w in row:
       total += w
@@ -75,14 +93,24 @@ def lanczos_weights(in_size: int, out_size: int) -> np.ndarray:
   return weights
 
 
+def lanczos_weights(in_size: int, out_size: int) -> np.ndarray:
+  """:func:`filter_weights` of Pillow's LANCZOS (what imagehash resizes with)."""
+  return filter_weights(in_size, out_size, 'lanczos')
+
+
 @functools.lru_cache(maxsize=256)
-def lanczos_fixed_point(in_size: int, out_size: int) -> np.ndarray:
-  """Pillow's fixed-point (2**22) integer weights, int32 ``[out, in]``."""
-  w = lanczos_weights(in_size, out_size) * (1 << PRECISION_BITS)
+def fixed_point(in_size: int, out_size: int, kind: str = 'lanczos') -> np.ndarray:
+  """Pillow's fixed-point (2**22) integer weights of filter ``kind``, int32 ``[out, in]``."""
+  w = filter_weights(in_size, out_size, kind) * (1 << PRECISION_BITS)
   # (int)(x +/- 0.5) in C: round half away from zero, truncating.
   fixed = np.where(w < 0, np.trunc(w - 0.5), np.trunc(w + 0.5)).astype(np.int32)
   fixed.setflags(write=False)
   return fixed
+
+
+def lanczos_fixed_point(in_size: int, out_size: int) -> np.ndarray:
+  """Pillow's fixed-point (2**22) LANCZOS weights, int32 ``[out, in]``."""
+  return fixed_point(in_size, out_size, 'lanczos')
 
 
 @functools.lru_cache(maxsize=256)
@@ -121,13 +149,16 @@ def _fixed_point_pass(x: jnp.ndarray, matrix: np.ndarray, axis: int) -> jnp.ndar
   return jnp.clip(jnp.right_shift(acc, PRECISION_BITS), 0, 255)
 
 
-def resize_exact(grey: jnp.ndarray, height: int, width: int) -> jnp.ndarray:
-  """Pillow ``resize((width, height), LANCZOS)`` of 8-bit grey images.
+def resize_exact(grey: jnp.ndarray, height: int, width: int, kind: str = 'lanczos'
+                 ) -> jnp.ndarray:
+  """Pillow ``resize((width, height), LANCZOS)`` (or ``kind``) of 8-bit images.
 
   Args:
-    grey: integer array ``[..., H, W]`` with values in 0..255.
+    grey: integer array ``[..., H, W]`` with values in 0..255 (one channel; a colour
+      image is resized channel by channel, as Pillow does).
     height: output height.
     width: output width.
+    kind: the filter, a key of :data:`FILTERS`.
 
   Returns:
     int32 array ``[..., height, width]`` in 0..255, bit-exact with Pillow.
@@ -140,7 +171,7 @@ def resize_exact(grey: jnp.ndarray, height: int, width: int) -> jnp.ndarray:
   for axis, n_in, n_out in passes:
     # Pillow skips a pass whose size does not change (an identity either way).
     if n_in != n_out:
-      x = _fixed_point_pass(x, lanczos_fixed_point(n_in, n_out), axis=axis)
+      x = _fixed_point_pass(x, fixed_point(n_in, n_out, kind), axis=axis)
   return x
 
 
@@ -181,6 +212,10 @@ def vertical_pass_first(in_h: int, in_w: int, out_h: int, out_w: int) -> bool:
   return out_h < in_h and (in_h - out_h) > 2 * (in_w - out_w)
 
 
+_FLOAT_WEIGHTS = {'lanczos': lanczos_weights, 'block': block_mean_weights,
+                  'bicubic': functools.partial(filter_weights, kind='bicubic')}
+
+
 def resize_float(images: jnp.ndarray, height: int, width: int, *,
                  method: str = 'lanczos', clip: tuple[float, float] | None = None
                  ) -> jnp.ndarray:
@@ -191,7 +226,8 @@ def resize_float(images: jnp.ndarray, height: int, width: int, *,
     height: output height.
     width: output width.
     method: ``'lanczos'`` (Pillow's weights without the fixed-point rounding;
-      what imagehash does) or ``'block'`` (the paper's block mean).
+      what imagehash does), ``'bicubic'`` (Pillow's default filter; NeuralHash's
+      reference) or ``'block'`` (the paper's block mean).
     clip: ``(low, high)`` to clip to after each pass, in Pillow's pass order,
       as Pillow clips its uint8 intermediate (``(0, 1)`` for images in [0, 1]).
       The Lanczos kernel's negative lobes make this matter: without it, pixels
@@ -200,7 +236,7 @@ def resize_float(images: jnp.ndarray, height: int, width: int, *,
   Returns:
     float array ``[..., height, width]`` in the dtype of ``images``.
   """
-  table = {'lanczos': lanczos_weights, 'block': block_mean_weights}
+  table = _FLOAT_WEIGHTS
   if method not in table:
     raise ValueError(f"method must be one of {sorted(table)}, got {method!r}")
   in_h, in_w = images.shape[-2], images.shape[-1]
@@ -260,7 +296,7 @@ def resize_matrix(height: int, width: int, out_height: int, out_width: int, *,
 def resize_axis(n_in: int, n_out: int, *, method: str = 'lanczos') -> np.ndarray:
   """One axis of :func:`resize_matrix`, float64 ``[n_out, n_in]`` (the identity
   when the size does not change, as in Pillow)."""
-  table = {'lanczos': lanczos_weights, 'block': block_mean_weights}
+  table = _FLOAT_WEIGHTS
   if method not in table:
     raise ValueError(f"method must be one of {sorted(table)}, got {method!r}")
   return np.eye(n_in) if n_in == n_out else table[method](n_in, n_out)

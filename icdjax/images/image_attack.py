@@ -75,9 +75,10 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
   """
   spec = attack.hash
   h, w = parent.shape[:2]
-  checks.check_memory(projection.working_bytes(spec.n_bits, h, w),
-                      f'attacking a {h}x{w} parent with {spec.name}',
-                      'scale the parent down and attack that')
+  if spec.is_linear:
+    checks.check_memory(projection.working_bytes(spec.n_bits, h, w),
+                        f'attacking a {h}x{w} parent with {spec.name}',
+                        'scale the parent down and attack that')
   goal = attack.config.goal  # bound to the hash (its threshold filled in)
   original_bits = jnp.asarray(np.asarray(spec.bits(original)))  # exact, from the colour original
   target = np.asarray(goal.target(np.asarray(original_bits)))  # what the distances are to
@@ -110,9 +111,16 @@ def _rounds(fake, original_bits, target, attack, seed, rounds, colour):
   spec = attack.hash
   distance, used = None, 0
   for used in range(1, rounds + 1):
-    g = measures.grey(fake)
-    out = _jitted(attack, used - 1)(jax.random.PRNGKey(seed), original_bits, jnp.asarray(g))
-    fake = add_luminance(fake, np.asarray(out).astype(np.float64) - g, colour=colour)
+    # a hash without a linear form has no projection polish: its later rounds run the
+    # attack again from the fake
+    polish = used - 1 if spec.is_linear else 0
+    key = jax.random.PRNGKey(seed)
+    if spec.channels == 3:  # the hash reads colour: the attack changes R, G and B itself
+      fake = np.asarray(_jitted(attack, polish)(key, original_bits, jnp.asarray(fake)))
+    else:
+      g = measures.grey(fake)
+      out = _jitted(attack, polish)(key, original_bits, jnp.asarray(g))
+      fake = add_luminance(fake, np.asarray(out).astype(np.float64) - g, colour=colour)
     distance = int(np.sum(np.asarray(spec.bits(fake)) != target))
     if attack.config.goal.reached(distance):
       break
@@ -261,7 +269,9 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
       **_change(saved, parent),
       'versions': report.versions(),
   }
-  if bound and parent.shape[0] * parent.shape[1] <= BOUND_PIXELS:
+  if bound and not spec.is_linear:
+    summary['bound_status'] = f'none: {spec.name} is not linear up to its bit rule'
+  elif bound and parent.shape[0] * parent.shape[1] <= BOUND_PIXELS:
     summary.update(_bound(goal, spec, original, parent, summary['psnr_db'],
                           summary[goal.verdict_name]))
   elif bound:

@@ -102,7 +102,7 @@ def label(spec: hashes.HashSpec, secret: int) -> str:
 def attacked_hashes(sizes, secret: int, other: int, wide_bits) -> list[hashes.HashSpec]:
   """The default attacked hashes: public ones, then per keyed grid the other
   key, the other key with ``wide_bits`` projections, and the secret key."""
-  out = [hashes.get(n) for n in hashes.public_names()]
+  out = [hashes.get(n) for n in hashes.public_names(linear_only=True)]
   for s in sizes:
     out += [hashes.get(f'keyed{s}:{other}')]
     out += [hashes.get(f'keyed{s}:{other}:{b}') for b in wide_bits]
@@ -137,7 +137,7 @@ def run_transfer(images, labels, *, workdir, family: str, epochs: int, seed: int
     raise ValueError('the attacker key must differ from the secret key')
   workdir = pathlib.Path(workdir)
   attacked = attacked or attacked_hashes(sizes, secret, other, wide_bits)
-  judge_specs = ([hashes.get(n) for n in hashes.public_names()]
+  judge_specs = ([hashes.get(n) for n in hashes.public_names(linear_only=True)]
                  + [hashes.get(f'keyed{s}:{secret}') for s in sizes])
   pairs = pairs_lib.different_label_pairs(labels, num_pairs, pairs_seed)
   clean = pairs_lib.different_label_pairs(labels, clean_pairs, 1)

@@ -72,3 +72,20 @@ def test_bad_config_is_refused():
                  dict(warp_weight=-1.0), dict(warp_learning_rate=0.0)):
     with pytest.raises(ValueError):
       pixel.PixelConfig(**kwargs)
+
+
+def test_a_colour_hash_is_attacked_in_rgb():
+  """NeuralHash reads colour: the fake is RGB, and its distance is the exact one."""
+  from icdjax.hashes import neuralhash as nh  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  parent = rng.integers(0, 256, (48, 40, 3), np.uint8)
+  original = rng.integers(0, 256, (48, 40, 3), np.uint8)
+  config = pixel.PixelConfig(hash=hashes.get('neuralhash'), rounds=1, check_every=2,
+                             max_shift=0.0)
+  out = pixel.attack(jax.random.PRNGKey(0), jnp.asarray(nh.neuralhash(original)),
+                     jnp.asarray(parent), config)
+  assert out.fake.shape == (48, 40, 3) and out.fake.dtype == jnp.uint8
+  assert int(out.hamming_distance) == int(np.sum(nh.neuralhash(np.asarray(out.fake))
+                                                 != nh.neuralhash(original)))
+  with pytest.raises(ValueError, match='reads colour'):
+    pixel.PixelConfig(hash=hashes.get('neuralhash'), survive='jpeg:90')

@@ -45,7 +45,8 @@ def test_names_are_parsed_once_and_specs_compare_by_name():
   assert hashes.get('keyed16:3') is hashes.get('keyed16:3')
   assert hashes.get(hashes.get('ahash')) is hashes.get('ahash')
   assert hashes.get('keyed16:3') == hashes.get('keyed16:3') != hashes.get('keyed16:4')
-  assert hashes.public_names() == ('ahash', 'dhash', 'phash', 'whash', 'pdq')
+  assert hashes.public_names() == ('ahash', 'dhash', 'phash', 'whash', 'pdq', 'neuralhash')
+  assert hashes.public_names(linear_only=True) == ('ahash', 'dhash', 'phash', 'whash', 'pdq')
   assert hashes.get('keyed8:5:128').params == {'size': 8, 'key': 5, 'bits': 128}
   assert icdjax.hash_bits(np.zeros((28, 28), np.uint8), 'dhash').shape == (64,)
 
