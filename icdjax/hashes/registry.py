@@ -109,7 +109,7 @@ class HashSpec:
     """:attr:`linear_form` of an ``h`` x ``w`` image; one InputError for a hash that has none."""
     if self.linear_form is None:
       raise checks.InputError(f'{self.name} is not linear up to its bit rule: the projection '
-                              'attack and the certified bounds do not apply (use pixel or robust)')
+                              'attack and the certified bounds do not apply (use pixel)')
     return self.linear_form(h, w)
 
   @functools.cached_property
