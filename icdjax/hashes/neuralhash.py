@@ -131,14 +131,12 @@ def _jitted_network():
   return jax.jit(projections_of_input)  # one input shape, compiled once
 
 
-def _check(images) -> np.ndarray:
-  images = np.asarray(images)
-  if images.dtype != np.uint8:
-    raise checks.InputError(f'NeuralHash takes uint8 images, got {images.dtype}')
-  if images.ndim < 2 or (images.shape[-1] == 3 and images.ndim < 3):
-    raise checks.InputError(f'NeuralHash takes [..., H, W] or [..., H, W, 3], got '
-                            f'{list(images.shape)}')
-  return images
+def _check(images) -> tuple[np.ndarray, tuple[int, ...]]:
+  """Checked uint8 images (the rule every exact hash uses: checks.check_uint8_images) and
+  their leading batch shape."""
+  is_rgb = checks.check_uint8_images(images, name='NeuralHash images')
+  images = np.asarray(images).astype(np.uint8, copy=False)
+  return images, images.shape[:-3] if is_rgb else images.shape[:-2]
 
 
 def _host_projections(images: np.ndarray) -> np.ndarray:
@@ -176,9 +174,7 @@ def reference_projections(image: np.ndarray) -> np.ndarray:
 def neuralhash(images) -> np.ndarray:
   """NeuralHash of uint8 ``[..., H, W]`` or ``[..., H, W, 3]`` images: bool ``[..., 96]``,
   equal to the ``neuralhash`` package (near-ties decided by its network)."""
-  images = _check(images)
-  is_rgb = images.shape[-1] == 3 and images.ndim >= 3
-  lead = images.shape[:-3] if is_rgb else images.shape[:-2]
+  images, lead = _check(images)
   flat = images.reshape((-1,) + images.shape[len(lead):])
   p = _host_projections(flat)
   for i in np.flatnonzero(np.any(np.abs(p) < TIE_GAP, axis=1)):
@@ -189,9 +185,7 @@ def neuralhash(images) -> np.ndarray:
 def near_ties(images) -> np.ndarray:
   """bool ``[..., 96]``: the bits whose projection lies within :data:`TIE_GAP` of 0
   (where the two runtimes' float32 rounding could disagree)."""
-  images = _check(images)
-  is_rgb = images.shape[-1] == 3 and images.ndim >= 3
-  lead = images.shape[:-3] if is_rgb else images.shape[:-2]
+  images, lead = _check(images)
   p = _host_projections(images.reshape((-1,) + images.shape[len(lead):]))
   return (np.abs(p) < TIE_GAP).reshape(lead + (N_BITS,))
 

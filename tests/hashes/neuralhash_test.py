@@ -77,8 +77,11 @@ def test_hex_round_trip_and_bad_strings():
     nh.bits_from_hex('abc')
 
 
-@pytest.mark.parametrize('bad, message', [(np.zeros((8, 8), np.float32), 'uint8'),
-                                          (np.zeros(5, np.uint8), r'\[\.\.\., H, W\]')])
+@pytest.mark.parametrize('bad, message', [
+    (np.zeros((8, 8), np.float32), 'not an 8-bit image type'),
+    (np.zeros(5, np.uint8), r'\[\.\.\., H, W\]'),
+    (np.zeros((8, 8, 4), np.uint8), 'trailing axis of size 4'),  # RGBA: not read as grey
+    (np.full((8, 8), 300, np.int32), 'out of range')])
 def test_bad_input_is_refused_in_one_line(bad, message):
   with pytest.raises(icdjax.InputError, match=message):
     icdjax.neuralhash(bad)
