@@ -23,13 +23,16 @@ from icdjax.images import photos
 
 _ATTACK = common.AttackFlags(default_attack='projection')
 _LONGEST = flags.DEFINE_integer('longest', 512, 'Longer side of the photos.', lower_bound=8)
+_PAIRS = flags.DEFINE_integer('pairs', None, 'Attack this many of the pairs, evenly spaced '
+                              '(default: all).', lower_bound=1)
 _BATCH = image_flags.ImageBatchFlags()
 
 
 def main(argv):
   del argv
   attack = _ATTACK.make()
-  summary = image_batch.run(image_batch.photo_pairs(itself=not attack.goal.needs_parent),
+  summary = image_batch.run(image_batch.photo_pairs(itself=not attack.goal.needs_parent,
+                                                   count=_PAIRS.value),
                             functools.partial(photos.load, longest=_LONGEST.value),
                             attack, _BATCH.workdir.value, longest=_LONGEST.value,
                             **_BATCH.kwargs())

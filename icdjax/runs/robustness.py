@@ -48,16 +48,24 @@ def curve(reports: list[dict], budgets=BUDGETS_DB) -> np.ndarray:
 
 
 def gather(workdirs) -> dict[str, list[dict]]:
-  """``{label: per-image reports}`` of finished image batches, labelled by hash (and by
-  attack and survive, where runs of one hash differ in them)."""
+  """``{label: per-image reports}`` of finished image batches, labelled by hash, and by
+  as many of attack, survive and threshold as it takes to tell runs of one hash apart."""
+  loaded = [(w, image_batch.load_reports(w)) for w in workdirs]
+
+  def parts(first):
+    return (first['hash'], first['attack']['attack'],
+            f'survive {",".join(first["survive"])}' if first.get('survive') else '',
+            f'beyond {first["threshold"]}' if first.get('threshold') is not None else '')
+
+  keys = [parts(reports[0]) for _, reports in loaded]
   runs = {}
-  for workdir in workdirs:
-    reports = image_batch.load_reports(workdir)
-    first = reports[0]
-    label = first['hash']
-    if label in runs or any(first['hash'] == r[0]['hash'] for r in runs.values()):
-      label = f'{label} {first["attack"]["attack"]}' + (
-          f' survive {",".join(first["survive"])}' if first['survive'] else '')
+  for (workdir, reports), key in zip(loaded, keys):
+    same = [k for k in keys if k[0] == key[0]]
+    shown = [key[0]]
+    if len(same) > 1:
+      shown += [p for i, p in enumerate(key[1:], 1) if p and len({k[i] for k in same}) > 1
+                or i == 1]
+    label = ' '.join(shown)
     if label in runs:
       raise checks.InputError(f'two runs of {label}: {workdir} and another')
     runs[label] = reports

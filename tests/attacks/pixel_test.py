@@ -85,7 +85,42 @@ def test_a_colour_hash_is_attacked_in_rgb():
   out = pixel.attack(jax.random.PRNGKey(0), jnp.asarray(nh.neuralhash(original)),
                      jnp.asarray(parent), config)
   assert out.fake.shape == (48, 40, 3) and out.fake.dtype == jnp.uint8
+  assert np.any(np.asarray(out.fake) != parent)  # NeuralHash's gradient moved it
   assert int(out.hamming_distance) == int(np.sum(nh.neuralhash(np.asarray(out.fake))
                                                  != nh.neuralhash(original)))
   with pytest.raises(ValueError, match='reads colour'):
     pixel.PixelConfig(hash=hashes.get('neuralhash'), survive='jpeg:90')
+
+
+def test_step_rules_resolve_by_hash_and_an_l2_step_has_the_asked_rms():
+  linear, learned = pixel.PixelConfig(), pixel.PixelConfig(hash=hashes.get('neuralhash'))
+  assert (linear.step, linear.learning_rate, linear.max_shift) == ('adam', 0.002, 1.0)
+  assert (learned.step, learned.learning_rate, learned.max_shift) == ('l2', 0.0003, 0.0)
+  assert pixel.PixelConfig(step='l2', learning_rate=0.01).learning_rate == 0.01
+  with pytest.raises(ValueError, match='step must be one of'):
+    pixel.PixelConfig(step='sgd')
+  g = jax.random.normal(jax.random.PRNGKey(1), (30, 20))
+  tx = pixel.STEP_RULES['l2'].make(0.01)
+  u, _ = tx.update(g, tx.init(g))
+  assert float(jnp.sqrt(jnp.mean(u ** 2))) == pytest.approx(0.01, rel=1e-5)
+  np.testing.assert_array_less(jnp.sum(u * g), 0.0)  # downhill
+  zero, _ = tx.update(jnp.zeros_like(g), tx.init(g))
+  np.testing.assert_array_equal(zero, 0.0)  # no gradient, no step (and no NaN)
+
+
+def test_held_zeroes_only_the_pushes_past_the_box():
+  fake = jnp.array([0.0, 0.0, 0.5, 0.5, 1.0, 1.0])
+  grad = jnp.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])  # descent moves by -grad
+  np.testing.assert_array_equal(pixel.held(grad, fake), [0.0, -1.0, 1.0, -1.0, 1.0, 0.0])
+
+
+def test_the_l2_rule_lowers_the_exact_distance(sample_test):
+  images, labels = sample_test
+  p = pairs_lib.different_label_pairs(labels, 4, 3)
+  config = pixel.PixelConfig(hash='ahash', step='l2', learning_rate=0.01, rounds=10,
+                             max_shift=0.0)
+  out = jax.jit(jax.vmap(lambda o, q: pixel.attack(None, o, q, config)))(images[p[:, 0]],
+                                                                          images[p[:, 1]])
+  spec = hashes.get('ahash')
+  start = np.sum(np.asarray(spec.bits(images[p[:, 1]])) != np.asarray(spec.bits(images[p[:, 0]])), 1)
+  assert np.asarray(out.hamming_distance).mean() < start.mean() / 2

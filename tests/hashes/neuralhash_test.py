@@ -60,14 +60,13 @@ def test_batched_traced_and_registry_agree(images):
   np.testing.assert_array_equal(spec.bits(grey), spec.bits(np.repeat(grey[..., None], 3, -1)))
 
 
-def test_relaxed_logits_follow_the_bits_and_have_gradients(images):
+def test_relaxed_logits_follow_the_bits(images):
+  """(Their gradients are what the pixel family descends:
+  tests/attacks/pixel_test.py::test_a_colour_hash_is_attacked_in_rgb.)"""
   spec = hashes.get('neuralhash')
   x = jnp.asarray(images[0], jnp.float32) / 255
-  logits = spec.logits(x)
-  agree = np.mean(np.asarray(logits >= 0) == spec.bits(images[0]))
+  agree = np.mean(np.asarray(spec.logits(x) >= 0) == spec.bits(images[0]))
   assert agree > 0.95
-  g = jax.grad(lambda v: spec.logits(v)[0])(x)
-  assert g.shape == x.shape and bool(jnp.all(jnp.isfinite(g))) and float(jnp.abs(g).max()) > 0
 
 
 def test_hex_round_trip_and_bad_strings():

@@ -132,3 +132,14 @@ def test_an_unusable_workdir_or_out_is_refused_before_any_attack(folder, tmp_pat
   image = photos.load('coffee', 24)
   with pytest.raises(icdjax.InputError, match='cannot write to /proc'):
     image_attack.run_and_report(image, image, attack, '/proc/nope', figures=False)
+
+
+def test_photo_pairs_subset_is_evenly_spaced_and_meets_every_photo():
+  every = image_batch.photo_pairs()
+  assert len(every) == len(photos.PHOTOS) * (len(photos.PHOTOS) - 1)
+  some = image_batch.photo_pairs(count=9)
+  assert len(some) == 9 and len(set(some)) == 9 and set(some) <= set(every)
+  assert {name for pair in some for name in pair} == set(photos.PHOTOS)
+  assert image_batch.photo_pairs(count=500) == every
+  with pytest.raises(icdjax.InputError, match='--pairs must be at least 1'):
+    image_batch.photo_pairs(count=0)

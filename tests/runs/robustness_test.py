@@ -41,3 +41,22 @@ def test_write_gives_the_figure_the_table_and_the_numbers(tmp_path):
   assert (tmp_path / 'robustness.png').stat().st_size > 10_000
   assert set(out['runs']) == {'ahash', 'pdq'}
   assert len(out['runs']['pdq']['curve']) == len(robustness.BUDGETS_DB)
+
+
+def test_gather_labels_runs_of_one_hash_by_what_tells_them_apart(tmp_path):
+  import json  # pylint: disable=g-import-not-at-top
+  import pytest  # pylint: disable=g-import-not-at-top
+  from icdjax import checks  # pylint: disable=g-import-not-at-top
+
+  def run(name, **changes):
+    d = tmp_path / name / 'pairs' / '00000'
+    d.mkdir(parents=True)
+    (d / 'report.json').write_text(json.dumps({**_report(40.0), **changes}))
+    return tmp_path / name
+  dirs = [run('a'), run('a16', threshold=16), run('s', survive=['jpeg:75']),
+          run('p', hash='pdq')]
+  assert list(robustness.gather(dirs)) == [
+      'ahash projection beyond 10', 'ahash projection beyond 16',
+      'ahash projection survive jpeg:75 beyond 10', 'pdq']
+  with pytest.raises(checks.InputError, match='two runs of ahash projection'):
+    robustness.gather([run('b'), run('c')])
