@@ -44,6 +44,8 @@ for part in $PARTS; do
           --figures=false --workdir="$OUT/pdq-collide" --resume > "$OUT/pdq-collide.json"
       python -m experiments.transfer_photos --runs="$OUT/evade-16,$OUT/pdq-evade" \
           --folder="$OUT/images" --out="$OUT/transfer-evade"
+      python -m experiments.transfer_photos --runs="$OUT/evade-16,$OUT/pdq-evade" \
+          --folder="$OUT/images" --thresholds=neuralhash:16 --out="$OUT/transfer-evade-16"
       python -m experiments.transfer_photos --runs="$OUT/collide,$OUT/pdq-collide" \
           --longest=512 --out="$OUT/transfer-collide" ;;
     curve)

@@ -186,6 +186,15 @@ def test_image_mains_end_to_end(tmp_path):
   summary = json.loads((tmp_path / 'w' / 'summary.json').read_text())
   assert summary['pairs'] == 2 and summary['distance_0'] == 1.0 and 'psnr_bound_median_db' in summary
   assert _run(*args, '--resume').returncode == 0
+  proc = _run('experiments.transfer_photos', f'--runs={tmp_path}/w', '--judges=phash,ahash',
+              f'--folder={tmp_path}/imgs', f'--out={tmp_path}/t')
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  judged = json.loads((tmp_path / 't.json').read_text())[0]['judges']
+  assert judged['phash']['success_rate'] == 1.0 and judged['phash']['median_fake_distance'] == 0
+  assert '| phash | collide | 2 | ahash |' in (tmp_path / 't.md').read_text()
+  proc = _run('experiments.transfer_photos', f'--runs={tmp_path}/w', '--thresholds=phash',
+              f'--folder={tmp_path}/imgs', f'--out={tmp_path}/t')
+  assert proc.returncode == 2 and 'expected name:T' in proc.stderr
   proc = _run('experiments.attack_image', f'--original={tmp_path}/imgs/astronaut.png',
               f'--parent={tmp_path}/imgs/coffee.png', '--hash=ahash', '--survive=jpeg:80',
               '--bound=false', f'--out={tmp_path}/one')

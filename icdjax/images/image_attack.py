@@ -216,8 +216,10 @@ def _bound(goal, spec, original, parent, achieved_db: float, reached: bool) -> d
   return {**out, 'psnr_bound_db': round(best, 2)}
 
 
-def why_unreached(spec, goal, original: np.ndarray, parent: np.ndarray, distance: int) -> str:
-  """One line: how far an attack that missed its goal got, and the likeliest reason."""
+def why_unreached(spec, goal, original: np.ndarray, parent: np.ndarray, distance: int,
+                  budget: str = 'stages') -> str:
+  """One line: how far an attack that missed its goal got, and the likeliest reason
+  (``budget``: the family's config field that bounds its steps)."""
   got = (f'distance {distance}, the goal {"at most" if goal.needs_parent else "more than"} '
          f'{goal.match_rule(spec) if goal.needs_parent else goal.threshold}')
   bits = np.asarray(spec.bits(original))
@@ -230,7 +232,7 @@ def why_unreached(spec, goal, original: np.ndarray, parent: np.ndarray, distance
   elif spec.quality is not None and int(spec.quality(original)) < 50:
     why = f"the original's quality {int(spec.quality(original))} is below the hash's floor of 50"
   else:
-    why = 'the attack ran out of steps (try more --set=stages=..., or another family)'
+    why = f'the attack ran out of steps (try more --set={budget}=..., or another family)'
   return f'{goal.name} not reached: {got}; {why}'
 
 
@@ -277,7 +279,8 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
   elif bound:
     summary['bound_status'] = f'skipped: over {BOUND_PIXELS:,} pixels'
   if not summary[goal.verdict_name]:
-    summary['unreached'] = why_unreached(spec, goal, original, parent, judged)
+    summary['unreached'] = why_unreached(spec, goal, original, parent, judged,
+                                         'rounds' if hasattr(attack.config, 'rounds') else 'stages')
   if spec.quality is not None:  # PDQ's quality score, reported under its name
     summary['pdq_quality'] = {'original': int(spec.quality(original)),
                               'fake': int(spec.quality(saved))}

@@ -88,14 +88,21 @@ def _check_readable(paths) -> None:
 
 def photo_pairs(*, itself: bool = False, count: int | None = None) -> list[tuple[str, str]]:
   """Every ordered pair of the bundled photos (``itself``: each with itself); ``count``:
-  that many of them, evenly spaced through the list (so every photo takes part)."""
-  pairs = ([(p, p) for p in photos.PHOTOS] if itself
-           else list(itertools.permutations(photos.PHOTOS, 2)))
+  the first that many in an order where each run of 9 pairs has every photo once as the
+  original and once as the parent (pair ``k``: photo ``k % 9``, with the photo
+  ``1 + (k // 9) % 8`` places on as its parent)."""
+  names = list(photos.PHOTOS)
+  if itself:
+    pairs = [(p, p) for p in names]
+  else:
+    n = len(names)
+    pairs = [(names[k % n], names[(k % n + 1 + (k // n) % (n - 1)) % n])
+             for k in range(n * (n - 1))]
   if count is None or count >= len(pairs):
     return pairs
   if count < 1:
     raise checks.InputError(f'--pairs must be at least 1, got {count}')
-  return [pairs[i * len(pairs) // count] for i in range(count)]
+  return pairs[:count]
 
 
 def _digest(pairs) -> str:

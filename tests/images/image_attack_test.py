@@ -116,3 +116,17 @@ def test_the_certificate_is_a_number_none_only_when_no_change_was_needed_or_a_st
     assert report['psnr_db'] == float('inf') and report['matched']  # the parent matched as is
   elif report['matched']:
     assert report['psnr_db'] <= report['psnr_bound_db']
+
+
+def test_why_unreached_names_the_budget_of_the_family_that_ran():
+  from icdjax import goals, hashes  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(3)
+  original, parent = (rng.integers(0, 256, (64, 64), np.uint8) for _ in range(2))
+  spec = hashes.get('ahash')
+  line = image_attack.why_unreached(spec, goals.Collide().bind(spec), original, parent, 5,
+                                    budget='rounds')
+  assert line.startswith('collide not reached: distance 5, the goal at most 0;')
+  assert '--set=rounds=' in line and '\n' not in line
+  flat = np.full((64, 64), 7, np.uint8)
+  assert 'degenerate' in image_attack.why_unreached(spec, goals.Collide().bind(spec), flat,
+                                                    parent, 30)
