@@ -286,3 +286,21 @@ def robustness_curves(path, budgets_db, curves: dict, title=None):
   ax.set_title(title or 'how cheaply each hash is evaded', fontsize=10)
   fig.tight_layout()
   _save(fig, path, dpi=120)
+
+
+def benign_heatmap(path, rates: dict, edits: list, title=None):
+  """Match rate of honest copies, one row per hash (``rates[hash][edit]`` in [0, 1]) and
+  one column per edit, each cell printed as a percentage."""
+  names = list(rates)
+  grid = np.array([[rates[h].get(e, np.nan) for e in edits] for h in names], float)
+  fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(edits) + 2), 0.5 * len(names) + 2))
+  ax.imshow(grid * 100, cmap='RdYlGn', vmin=0, vmax=100, aspect='auto')
+  for (i, j), v in np.ndenumerate(grid):
+    ax.text(j, i, '-' if np.isnan(v) else f'{100 * v:.0f}', ha='center', va='center',
+            fontsize=7)
+  ax.set_xticks(range(len(edits)), edits, rotation=60, ha='right', fontsize=8)
+  ax.set_yticks(range(len(names)), names, fontsize=9)
+  ax.set_title(title or 'honest copies that still match (%), at each hash\'s threshold',
+               fontsize=10)
+  fig.tight_layout()
+  _save(fig, path, dpi=120)

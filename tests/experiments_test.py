@@ -270,3 +270,15 @@ def test_exif_orientation_is_applied_as_a_viewer_shows_it_unless_raw(tmp_path):
     assert evaded.shape == expected.shape
     bits = lambda a: np.asarray(__import__('pdqhash').compute(np.ascontiguousarray(a))[0])  # pylint: disable=unnecessary-lambda-assignment
     assert np.sum(bits(evaded) != bits(expected)) > 31  # judged on the image as read
+
+
+def test_audit_main_writes_the_report_and_refuses_bad_edits(tmp_path):
+  proc = _run('experiments.audit', '--photos', '--longest=32', '--hashes=ahash,pdq',
+              '--edits=flip,crop:10', '--evade=false', f'--workdir={tmp_path}/a')
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  result = json.loads((tmp_path / 'a' / 'audit.json').read_text())
+  assert result['images'] == 9 and set(result['hashes']) == {'ahash', 'pdq'}
+  assert set(result['hashes']['pdq']['benign']) == {'flip', 'crop:10'}
+  assert (tmp_path / 'a' / 'report.html').is_file()
+  proc = _run('experiments.audit', '--photos', '--edits=crop:x', f'--workdir={tmp_path}/b')
+  assert proc.returncode == 2 and 'needs a number' in proc.stderr

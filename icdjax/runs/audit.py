@@ -1,0 +1,126 @@
+"""The hash audit: on one folder of images, what each hash withstands, benign and
+adversarial, in one report.
+
+Per hash (each judged by its reference library, :mod:`icdjax.runs.benign`):
+
+* ``benign``: the match rate of each image against its own edited copies
+  (:mod:`icdjax.images.edits`), at the hash's threshold;
+* ``false_match_rate`` over pairs of unrelated images (images made from one photo, as
+  ``recipes.json`` of :mod:`icdjax.images.variants` says, are related), and Thorn's
+  threshold at 99.99% precision with the recall of all copies at it;
+* ``evasion``: every image evaded by the hash's least-change family (``projection``
+  for a hash with a linear form, else ``pixel``), a resumable image batch in
+  ``WORKDIR/evade-<hash>``, summarised as :mod:`icdjax.runs.robustness` does
+  (``evasion_median_psnr_db``, the curve, what survives JPEG 75 and a 0.5x downscale).
+
+Each hash's numbers are written to ``WORKDIR/parts/<hash>.json`` as soon as they are
+done, so a stopped audit resumes (``resume=True``) where it was; ``WORKDIR/audit.json``
+holds them all, ``WORKDIR/report.html`` (tables and figures, offline) shows them.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Sequence
+
+import numpy as np
+
+from icdjax import attacks
+from icdjax import checks
+from icdjax import hashes
+from icdjax.images import edits as edits_lib
+from icdjax.images import files
+from icdjax.images import image_batch
+from icdjax.runs import audit_report
+from icdjax.runs import benign
+from icdjax.runs import chunks
+from icdjax.runs import progress as progress_lib
+from icdjax.runs import robustness
+
+
+def load_folder(folder) -> tuple[list[str], list[np.ndarray], list[str]]:
+  """``(paths, uint8 RGB images, groups)`` of a folder's images; the group of an image
+  is the photo it was made from where ``recipes.json`` names one, else the file itself."""
+  paths = [p for p, _ in image_batch.from_folder(folder, itself=True)]
+  recipes_path = pathlib.Path(folder) / 'recipes.json'
+  recipes = json.loads(recipes_path.read_text()) if recipes_path.is_file() else {}
+  groups = [recipes.get(pathlib.Path(p).name, {}).get('photo', p) for p in paths]
+  return paths, [files.load_image(p) for p in paths], groups
+
+
+def evasion_attack(spec: hashes.HashSpec) -> attacks.Attack:
+  """The hash's least-change evasion: the projection where the hash is linear (with no
+  stroke weight: photos have no strokes), else the pixel family."""
+  if spec.is_linear:
+    return attacks.get('projection', hash=spec, goal='evade', stroke_weight=0.0)
+  return attacks.get('pixel', hash=spec, goal='evade')
+
+
+def audit_hash(paths: Sequence[str], images: Sequence[np.ndarray], groups: Sequence[str],
+               name: str, workdir: pathlib.Path, *, edits: Sequence[edits_lib.Edit],
+               evade: bool, resume: bool, log=print) -> dict:
+  """One hash's numbers (see the module docstring)."""
+  spec = hashes.get(name)
+  bar = progress_lib.Progress(len(edits) * len(images), unit='copies')
+  copies = benign.copy_distances(images, spec, edits,
+                                 progress=lambda k, n: bar.update(k - bar.done))
+  bar.close()
+  strangers = benign.stranger_distances(images, spec, benign.stranger_pairs(groups))
+  threshold = spec.default_threshold()
+  out = {'hash': name, 'reference': spec.reference_name, **benign.rates(copies, strangers,
+                                                                        threshold),
+         'copy_distance_median': {k: float(np.median(v)) for k, v in copies.items()},
+         'strangers': int(strangers.size),
+         'stranger_distance_median': float(np.median(strangers)) if strangers.size else None}
+  if evade:
+    attack = evasion_attack(spec)
+    by_path = dict(zip(paths, images))
+    image_batch.run([(p, p) for p in paths], by_path.__getitem__, attack,
+                    workdir / f'evade-{name}', resume=resume, figures=False, bound=True,
+                    log=log)
+    reports = image_batch.load_reports(workdir / f'evade-{name}')
+    row = robustness.row(reports)
+    out['evasion'] = {**row, 'curve': robustness.curve(reports).tolist(),
+                      'budgets_db': list(robustness.BUDGETS_DB)}
+    out['evasion_median_psnr_db'] = row['psnr_median_db']
+  return out
+
+
+def run_audit(paths: Sequence[str], images: Sequence[np.ndarray], groups: Sequence[str],
+              hash_names: Sequence[str], workdir, *, edits: Sequence[edits_lib.Edit] | None = None,
+              evade: bool = True, resume: bool = False, log=print) -> dict:
+  """The audit of ``images`` for every hash in ``hash_names``; returns ``audit.json``'s
+  content and writes it, the per-hash parts and ``report.html`` under ``workdir``."""
+  if not images:
+    raise checks.InputError('an audit needs at least one image')
+  for name in hash_names:
+    hashes.get(name)  # an unknown name fails here, before any work
+  edits = tuple(edits_lib.benign() if edits is None else edits)
+  workdir = files.check_writable_dir(workdir)
+  spec = {'images': [pathlib.Path(p).name for p in paths], 'groups': list(groups),
+          'edits': [str(e) for e in edits], 'evade': evade}
+  parts = workdir / 'parts'
+  parts.mkdir(exist_ok=True)
+  results = {}
+  for name in hash_names:
+    part = parts / f'{name}.json'
+    if resume and part.is_file():
+      saved = json.loads(part.read_text())
+      if saved.get('spec') == spec:
+        results[name] = saved['result']
+        log(f'{name}: resumed from {part}')
+        continue
+    elif part.is_file() and not resume:
+      raise checks.InputError(f'{workdir} holds an audit already: pass --resume to continue '
+                              'it, or another --workdir')
+    log(f'{name}: benign edits, strangers' + (', evasion' if evade else ''))
+    results[name] = audit_hash(paths, images, groups, name, workdir, edits=edits, evade=evade,
+                               resume=resume, log=log)
+    chunks.write_text_atomic(part, json.dumps({'spec': spec, 'result': results[name]},
+                                              indent=2))
+  audit = {'images': len(images), 'groups': len(set(groups)), 'edits': spec['edits'],
+           'hashes': results}
+  chunks.write_text_atomic(workdir / 'audit.json', json.dumps(audit, indent=2))
+  audit_report.write(audit, workdir)
+  return audit

@@ -1,0 +1,68 @@
+"""The audit's page: ``report.html`` (opens offline; every figure also a PNG beside it)
+from ``audit.json``'s content (:mod:`icdjax.runs.audit`)."""
+
+from __future__ import annotations
+
+import html
+import pathlib
+
+from icdjax import plotting
+from icdjax.runs import chunks
+
+
+def _pct(v) -> str:
+  return '-' if v is None else f'{100 * v:.1f}%'
+
+
+def _num(v, fmt='.1f') -> str:
+  return '-' if v is None else format(v, fmt)
+
+
+def _table(header, rows) -> str:
+  head = ''.join(f'<th>{html.escape(h)}</th>' for h in header)
+  body = ''.join('<tr>' + ''.join(f'<td>{html.escape(str(c))}</td>' for c in r) + '</tr>'
+                 for r in rows)
+  return f'<table><tr>{head}</tr>{body}</table>'
+
+
+def write(audit: dict, workdir) -> pathlib.Path:
+  """Writes the figures and ``workdir/report.html``; returns the page's path."""
+  workdir = pathlib.Path(workdir)
+  hashes = audit['hashes']
+  plotting.benign_heatmap(workdir / 'benign.png', {h: r['benign'] for h, r in hashes.items()},
+                          audit['edits'])
+  figures = ['benign.png']
+  curves = {h: r['evasion']['curve'] for h, r in hashes.items() if 'evasion' in r}
+  if curves:
+    budgets = next(r['evasion']['budgets_db'] for r in hashes.values() if 'evasion' in r)
+    plotting.robustness_curves(workdir / 'evasion.png', budgets, curves,
+                               'evading each hash: images evaded within each PSNR budget')
+    figures.append('evasion.png')
+  summary = _table(
+      ['hash', 'threshold', 'recall of copies', 'false-match rate', 'threshold at '
+       '99.99% precision', 'recall there', 'evaded', 'median PSNR to evade (dB)',
+       'evasion survives JPEG 75', 'survives 0.5x'],
+      [[h, r['threshold'], _pct(r['recall']), _pct(r['false_match_rate']),
+        _num(r['threshold_at_precision'], 'd'), _pct(r['recall_at_precision']),
+        _pct(r.get('evasion', {}).get('reached')), _num(r.get('evasion_median_psnr_db')),
+        _pct(r.get('evasion', {}).get('after_jpeg:75')),
+        _pct(r.get('evasion', {}).get('after_scale:0.5'))] for h, r in hashes.items()])
+  benign = _table(['edit'] + list(hashes),
+                  [[e] + [_pct(r['benign'].get(e)) for r in hashes.values()]
+                   for e in audit['edits']])
+  page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Hash audit</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}
+table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:3px 8px;
+text-align:right}}th{{background:#eee}}img{{max-width:100%}}</style></head><body>
+<h1>Hash audit: {audit['images']} images from {audit['groups']} sources</h1>
+<p>Every distance is by each hash's reference library. A copy matches at or below the hash's
+threshold; strangers are pairs of images from different sources.</p>
+<h2>Summary</h2>{summary}
+<h2>Honest copies that still match</h2>{benign}
+{''.join(f'<p><img src="{f}" alt="{f}"></p>' for f in figures)}
+</body></html>
+"""
+  path = workdir / 'report.html'
+  chunks.write_text_atomic(path, page)
+  return path
