@@ -25,6 +25,30 @@ def _table(header, rows) -> str:
   return f'<table><tr>{head}</tr>{body}</table>'
 
 
+def _rows(audit: dict) -> tuple[list, list, list, list]:
+  """The two tables as (header, rows) pairs: the summary, and match rates per edit."""
+  hashes = audit['hashes']
+  header = ['hash', 'threshold', 'recall of copies', 'false-match rate', 'threshold at '
+            '99.99% precision', 'recall there', 'evaded', 'median PSNR to evade (dB)',
+            'evasion survives JPEG 75', 'survives 0.5x']
+  rows = [[h, r['threshold'], _pct(r['recall']), _pct(r['false_match_rate']),
+           _num(r['threshold_at_precision'], 'd'), _pct(r['recall_at_precision']),
+           _pct(r.get('evasion', {}).get('reached')), _num(r.get('evasion_median_psnr_db')),
+           _pct(r.get('evasion', {}).get('after_jpeg:75')),
+           _pct(r.get('evasion', {}).get('after_scale:0.5'))] for h, r in hashes.items()]
+  benign = [[e] + [_pct(r['benign'].get(e)) for r in hashes.values()] for e in audit['edits']]
+  return header, rows, ['edit'] + list(hashes), benign
+
+
+def markdown(audit: dict) -> str:
+  """The same two tables in Markdown (``audit.md``)."""
+  out = []
+  for header, rows in zip(*[iter(_rows(audit))] * 2):
+    out += ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    out += ['| ' + ' | '.join(str(c) for c in r) + ' |' for r in rows] + ['']
+  return '\n'.join(out)
+
+
 def write(audit: dict, workdir) -> pathlib.Path:
   """Writes the figures and ``workdir/report.html``; returns the page's path."""
   workdir = pathlib.Path(workdir)
@@ -38,18 +62,9 @@ def write(audit: dict, workdir) -> pathlib.Path:
     plotting.robustness_curves(workdir / 'evasion.png', budgets, curves,
                                'evading each hash: images evaded within each PSNR budget')
     figures.append('evasion.png')
-  summary = _table(
-      ['hash', 'threshold', 'recall of copies', 'false-match rate', 'threshold at '
-       '99.99% precision', 'recall there', 'evaded', 'median PSNR to evade (dB)',
-       'evasion survives JPEG 75', 'survives 0.5x'],
-      [[h, r['threshold'], _pct(r['recall']), _pct(r['false_match_rate']),
-        _num(r['threshold_at_precision'], 'd'), _pct(r['recall_at_precision']),
-        _pct(r.get('evasion', {}).get('reached')), _num(r.get('evasion_median_psnr_db')),
-        _pct(r.get('evasion', {}).get('after_jpeg:75')),
-        _pct(r.get('evasion', {}).get('after_scale:0.5'))] for h, r in hashes.items()])
-  benign = _table(['edit'] + list(hashes),
-                  [[e] + [_pct(r['benign'].get(e)) for r in hashes.values()]
-                   for e in audit['edits']])
+  header, rows, benign_header, benign_rows = _rows(audit)
+  summary, benign = _table(header, rows), _table(benign_header, benign_rows)
+  chunks.write_text_atomic(workdir / 'audit.md', markdown(audit))
   page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Hash audit</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}

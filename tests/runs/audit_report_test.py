@@ -22,6 +22,9 @@ def test_the_page_holds_the_tables_and_links_each_figure(tmp_path):
     assert text in page, text
   assert (tmp_path / 'benign.png').stat().st_size > 5000
   assert (tmp_path / 'evasion.png').stat().st_size > 5000
+  md = (tmp_path / 'audit.md').read_text()
+  assert '| ahash | 10 | 37.5% | 2.0% | 4 | 25.0% | 100.0% | 31.2 | 50.0% | - |' in md
+  assert '| jpeg:75 | 75.0% | 75.0% |' in md
 
 
 def test_without_evasions_there_is_no_evasion_figure(tmp_path):
