@@ -94,8 +94,10 @@ def run_audit(paths: Sequence[str], images: Sequence[np.ndarray], groups: Sequen
   content and writes it, the per-hash parts and ``report.html`` under ``workdir``."""
   if not images:
     raise checks.InputError('an audit needs at least one image')
-  for name in hash_names:
-    hashes.get(name)  # an unknown name fails here, before any work
+  for name in hash_names:  # an unknown name, or one no library can judge, fails before any work
+    if hashes.get(name).reference is None:
+      raise checks.InputError(f'{name} has no reference library to judge images with: an '
+                              'audit takes ' + ', '.join(hashes.public_names()))
   edits = tuple(edits_lib.benign() if edits is None else edits)
   workdir = files.check_writable_dir(workdir)
   spec = {'images': [pathlib.Path(p).name for p in paths], 'groups': list(groups),

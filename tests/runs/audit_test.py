@@ -58,4 +58,6 @@ def test_bad_names_fail_before_any_work(folder, tmp_path):
   paths, images, groups = audit.load_folder(folder)
   with pytest.raises(icdjax.InputError, match='unknown'):
     audit.run_audit(paths, images, groups, ['nohash'], tmp_path / 'x')
+  with pytest.raises(icdjax.InputError, match='no reference library'):
+    audit.run_audit(paths, images, groups, ['ahash', 'keyed8:1'], tmp_path / 'x')
   assert not (tmp_path / 'x').exists()
