@@ -6,6 +6,8 @@ Families (each works with every registered hash, :mod:`icdjax.hashes`):
 * ``projection``: linear steps onto the hash's constraint set (:mod:`icdjax.attacks.projection`).
 * ``pixel``: the fake's pixels optimised directly (:mod:`icdjax.attacks.pixel`).
 * ``amortized``: one forward pass of a network trained once (:mod:`icdjax.attacks.amortized`).
+* ``blackbox``: queries of the hash's bits alone (:mod:`icdjax.attacks.blackbox`); the only
+  family for a hash known only by its outputs (``py:``).
 
 :func:`get` returns an :class:`Attack`: a hashable callable
 ``attack(key, original, parent) -> (fake uint8 [H, W], distance int32)``, pure
@@ -37,6 +39,7 @@ from icdjax import checks
 from icdjax import goals
 from icdjax import hashes
 from icdjax.attacks import amortized
+from icdjax.attacks import blackbox
 from icdjax.attacks import gan
 from icdjax.attacks import pixel
 from icdjax.attacks import projection
@@ -45,6 +48,7 @@ from icdjax.attacks import projection
 class AttackOutput(NamedTuple):
   fake: jnp.ndarray              # uint8 [H, W], as saved
   hamming_distance: jnp.ndarray  # int32, exact, under the attacked hash
+  queries: Any = None            # int32 images submitted to the hash (query-only families)
 
 
 class Family(NamedTuple):
@@ -56,6 +60,7 @@ class Family(NamedTuple):
   trains_per_pair: bool
   cpu_chunk: int = 1024  # pairs per CPU device per vmapped chunk (what fits its caches)
   goals: tuple[str, ...] = ('collide',)  # the goals it can reach
+  query_only: bool = False  # sees only the hash's bits (any hash); else needs its relaxed form
 
 
 ACCELERATOR_CHUNK = 1024  # pairs per GPU/TPU device per chunk, every family
@@ -111,9 +116,10 @@ class Attack:
     """The fake and its exact distance from the *original's* hash (families measure
     against their goal's target; for an evasion that is the complement)."""
     out = self.family.run(key, original, parent, self.config)
+    queries = getattr(out, 'queries', None)
     if self.polish:
-      return self.finish(out[0], original)
-    return AttackOutput(out[0], self.goal.reference_distance(out[1]))
+      return self.finish(out[0], original)._replace(queries=queries)
+    return AttackOutput(out[0], self.goal.reference_distance(out[1]), queries)
 
   def finish(self, fake, original) -> AttackOutput:
     """The ``--polish`` step alone: projection steps from ``fake`` onto the
@@ -180,7 +186,11 @@ def get(name: str, *, hash: str | hashes.HashSpec = 'ahash',  # pylint: disable=
       raise checks.InputError(f'attack {family_name} cannot {goal.name}: the families that '
                               'can are ' + ', '.join(n for n, f in _FAMILIES.items()
                                                      if goal.name in f.goals))
-    config = family.make_config(hash=hashes.get(hash), goal=goal, **overrides)
+    spec = hashes.get(hash)
+    if not (spec.differentiable or family.query_only):
+      raise checks.InputError(f'{spec.name} is known only by its outputs: attack it with '
+                              'blackbox (the families that need its relaxed form cannot)')
+    config = family.make_config(hash=spec, goal=goal, **overrides)
   except TypeError as e:  # an option this family's config does not have
     if 'unexpected keyword' not in str(e):
       raise
@@ -239,3 +249,7 @@ register(Family('robust', functools.partial(pixel.PixelConfig, start='projection
 register(Family('amortized', amortized.AmortizedConfig, amortized.attack,
                 'one forward pass of a conditional network trained once per hash',
                 trains_per_pair=False))
+register(Family('blackbox', blackbox.BlackboxConfig, blackbox.attack,
+                'NES on a low-frequency change, then shrink and refine: the hash\'s bits '
+                'alone, within a query budget', trains_per_pair=False, cpu_chunk=16,
+                goals=('evade', 'collide'), query_only=True))

@@ -9,8 +9,9 @@ the reference library's function that judges a saved image (imagehash for the
 the keyed ones). No module outside this one compares a
 hash name with a string.
 
-Names: ``ahash``, ``dhash``, ``phash``, ``whash``, ``pdq``, ``neuralhash`` and the keyed family
-``keyed<S>:<key>[:<bits>]``. Adding a hash is one :func:`register` (or
+Names: ``ahash``, ``dhash``, ``phash``, ``whash``, ``pdq``, ``neuralhash`` the keyed family
+``keyed<S>:<key>[:<bits>]`` and any Python function, ``py:<module>:<function>``
+(:mod:`icdjax.hashes.callable_hash`). Adding a hash is one :func:`register` (or
 :func:`register_family`) call plus its functions.
 
 Example:
@@ -31,6 +32,7 @@ import numpy as np
 
 from icdjax import checks
 from icdjax import data
+from icdjax.hashes import callable_hash
 from icdjax.hashes import floor_repair
 from icdjax.hashes import hashing
 from icdjax.hashes.linear_form import Centre  # pylint: disable=unused-import  # re-exported
@@ -79,6 +81,8 @@ class HashSpec:
     channels: what ``traced`` and ``logits`` read: 1, one grey channel (a photo's
       attack changes its luminance), or 3, RGB ``[..., H, W, 3]`` (NeuralHash: the
       attack changes the colours themselves).
+    differentiable: whether ``logits`` exist (False for a ``py:`` hash, known only by its
+      bits: only the query-only family attacks it).
   """
 
   def __init__(self, *, name: str, n_bits: int, bits: Callable, traced: Callable,
@@ -87,7 +91,8 @@ class HashSpec:
                params: dict | None = None, match_threshold: int = 0,
                rounding_levels: float = 1.5, settle_ties: Callable | None = None,
                quality: Callable | None = None, median_ties: Callable | None = None,
-               threshold: int | None = None, channels: int = 1):
+               threshold: int | None = None, channels: int = 1,
+               differentiable: bool = True):
     self.name, self.n_bits = name, n_bits
     self.bits, self.traced, self.progress, self.logits = bits, traced, progress, logits
     self.linear_form = linear_form
@@ -98,6 +103,7 @@ class HashSpec:
     self.quality, self.median_ties = quality, median_ties
     self.threshold = threshold
     self.channels = channels
+    self.differentiable = differentiable
 
   @property
   def is_linear(self) -> bool:
@@ -347,6 +353,14 @@ register('neuralhash', lambda: HashSpec(
     linear_form=None, reference=neuralhash.reference,
     reference_name='neuralhash.get_neuralhash_hex', match_threshold=neuralhash.MATCH_THRESHOLD,
     rounding_levels=0.0, threshold=neuralhash.MATCH_THRESHOLD, channels=3))
+
+
+# ---------------------------------------------------------------------------
+# Any Python function from uint8 RGB to bits: icdjax/hashes/callable_hash.py.
+
+register_family(callable_hash.PATTERN,
+                lambda m: HashSpec(**callable_hash.spec_parts(m.group(1), m.group(2))),
+                callable_hash.USAGE)
 
 
 def hash_bits(images, name: str = 'ahash'):

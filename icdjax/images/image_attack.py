@@ -80,26 +80,35 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
                         f'attacking a {h}x{w} parent with {spec.name}',
                         'scale the parent down and attack that')
   goal = attack.config.goal  # bound to the hash (its threshold filled in)
+  if attack.family.query_only:  # its budget is the whole attack: no white-box polish, no retry
+    rounds, retries = 1, 0
+  else:
+    retries = _RETRIES
   original_bits = jnp.asarray(np.asarray(spec.bits(original)))  # exact, from the colour original
   target = np.asarray(goal.target(np.asarray(original_bits)))  # what the distances are to
   start = time.perf_counter()
-  fake, distance, used = _rounds(parent, original_bits, target, attack, seed, rounds, colour)
+  fake, distance, used, queries = _rounds(parent, original_bits, target, attack, seed, rounds,
+                                          colour)
   # The stand-ins only approximate the real transformations: while a real one
   # breaks the match, run again from this fake, asking the stand-ins for more.
-  for _ in range(_RETRIES):
+  for _ in range(retries):
     if not goal.reached(distance) or not _breaks(spec, fake, target, attack):
       break
     attack = attacks.Attack(attack.family, dataclasses.replace(
         attack.config, survive_bits=goal.stricter(attack.config.survive_bits, spec)),
         attack.polish)
-    again, again_distance, more = _rounds(fake, original_bits, target, attack, seed, rounds,
-                                          colour)
+    again, again_distance, more, more_queries = _rounds(fake, original_bits, target, attack, seed,
+                                                        rounds, colour)
     used += more
+    queries = None if queries is None else queries + more_queries
     if not goal.reached(again_distance):
       break  # keep the fake that matches as saved
     fake, distance = again, again_distance
-  return {'fake': fake, 'hamming_distance': int(goal.reference_distance(distance)),
-          'rounds': used, 'seconds': time.perf_counter() - start}
+  out = {'fake': fake, 'hamming_distance': int(goal.reference_distance(distance)),
+         'rounds': used, 'seconds': time.perf_counter() - start}
+  if queries is not None:  # a query-only family: the images it submitted to the hash
+    out['queries'] = queries
+  return out
 
 
 _RETRIES = 2
@@ -107,24 +116,28 @@ _RETRIES = 2
 
 def _rounds(fake, original_bits, target, attack, seed, rounds, colour):
   """The attack on the grey image, then projection polishes while the colour
-  fake misses; returns the fake, our exact distance and the rounds run."""
+  fake misses; returns the fake, our exact distance, the rounds run and the queries
+  (None for a family that does not count them)."""
   spec = attack.hash
-  distance, used = None, 0
+  distance, used, queries = None, 0, None
   for used in range(1, rounds + 1):
     # a hash without a linear form has no projection polish: its later rounds run the
     # attack again from the fake
     polish = used - 1 if spec.is_linear else 0
     key = jax.random.PRNGKey(seed)
     if spec.channels == 3:  # the hash reads colour: the attack changes R, G and B itself
-      fake = np.asarray(_jitted(attack, polish)(key, original_bits, jnp.asarray(fake)))
+      out, asked = _jitted(attack, polish)(key, original_bits, jnp.asarray(fake))
+      fake = np.asarray(out)
     else:
       g = measures.grey(fake)
-      out = _jitted(attack, polish)(key, original_bits, jnp.asarray(g))
+      out, asked = _jitted(attack, polish)(key, original_bits, jnp.asarray(g))
       fake = add_luminance(fake, np.asarray(out).astype(np.float64) - g, colour=colour)
+    if asked is not None:
+      queries = (queries or 0) + int(asked)
     distance = int(np.sum(np.asarray(spec.bits(fake)) != target))
     if attack.config.goal.reached(distance):
       break
-  return fake, distance, used
+  return fake, distance, used, queries
 
 
 def _breaks(spec, fake, target, attack) -> bool:
@@ -156,10 +169,10 @@ def _jitted(attack: attacks.Attack, polish_round: int = 0):
           hash=attack.hash, goal=attack.goal, min_stages=1,
           margin=2.0 ** polish_round, stroke_weight=getattr(attack.config, 'stroke_weight', 2.0))
       _JITTED[key] = jax.jit(
-          lambda k, o, g: projection.project(g, config.goal.target(attack.hash.target(o)),
-                                             config).fake)
+          lambda k, o, g: (projection.project(g, config.goal.target(attack.hash.target(o)),
+                                              config).fake, None))
     else:
-      _JITTED[key] = jax.jit(lambda k, o, g: attack(k, o, g).fake)
+      _JITTED[key] = jax.jit(lambda k, o, g: attack(k, o, g)[::2])  # the fake, the queries
   return _JITTED[key]
 
 
@@ -268,6 +281,7 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
       'survive': [str(t) for t in survive], 'colour_change': colour,
       'exif': exif,  # how the files' EXIF orientation was read ('shown', 'raw'; None: arrays)
       'rounds': result['rounds'], 'seconds': round(result['seconds'], 3),
+      **({'queries': result['queries']} if 'queries' in result else {}),
       **_change(saved, parent),
       'versions': report.versions(),
   }

@@ -230,6 +230,9 @@ def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
          'psnr_min_db': float(np.min([r['psnr_db'] for r in reports])),
          'seconds_median': float(np.median([r['seconds'] for r in reports[1:] or reports]))}
   out['unreached'] = sum('unreached' in r for r in reports)  # pairs that missed the goal
+  if all('queries' in r for r in reports):  # a query-only family: images submitted per pair
+    out['queries_median'] = float(np.median([r['queries'] for r in reports]))
+    out['queries_max'] = int(max(r['queries'] for r in reports))
   scores = [r['ssimulacra2'] for r in reports if r.get('ssimulacra2') is not None]
   out['ssimulacra2_median'] = float(np.median(scores)) if scores else None
   bounded = [r for r in reports if 'psnr_bound_db' in r]  # None: provably unbounded
