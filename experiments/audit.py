@@ -2,6 +2,8 @@
 
   python -m experiments.audit --folder=my_images --workdir=runs/audit
   python -m experiments.audit --photos --hashes=pdq,neuralhash --workdir=runs/audit-photos
+  python -m experiments.audit --photos --hashes=phash,pdq --defences=phash+pdq,keyed16:1234 \
+      --workdir=runs/audit-defences
 
 Writes WORKDIR/report.html (opens offline), WORKDIR/audit.json (every number) and the
 figures as PNGs; per hash WORKDIR/parts/<hash>.json as soon as it is done, so a stopped
@@ -23,6 +25,11 @@ _HASHES = flags.DEFINE_list('hashes', ['ahash', 'dhash', 'phash', 'whash', 'pdq'
                             'Hashes to audit (any with a reference library).')
 _EDITS = flags.DEFINE_string('edits', ','.join(edits.BENIGN), 'Benign edits, kind:value.')
 _EVADE = flags.DEFINE_bool('evade', True, 'Measure the cost of evading each hash.')
+_COLLIDE = flags.DEFINE_integer('collide', 0, 'Collide this many unrelated pairs per hash '
+                                '(linear hashes), beside the certified bound.', lower_bound=0)
+_DEFENCES = flags.DEFINE_list('defences', [], 'Defences measured the same way: ensembles '
+                              "('either:pdq+neuralhash', 'both:...', or 'pdq+neuralhash' for "
+                              "both rules) and keyed hashes ('keyed16:1234').")
 _WORKDIR = common.define_workdir()
 _RESUME = common.define_resume()
 
@@ -38,7 +45,8 @@ def main(argv):
     loaded = audit.load_folder(_FOLDER.value)
   result = audit.run_audit(*loaded, _HASHES.value, _WORKDIR.value,
                            edits=edits.parse(_EDITS.value), evade=_EVADE.value,
-                           resume=_RESUME.value)
+                           resume=_RESUME.value, defences=_DEFENCES.value,
+                           collide=_COLLIDE.value)
   print(f'{_WORKDIR.value}/report.html: {result["images"]} images, '
         f'{", ".join(result["hashes"])}')
 

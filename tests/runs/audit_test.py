@@ -9,6 +9,7 @@ from PIL import Image
 import pytest
 
 import icdjax
+from icdjax.images import image_batch
 from icdjax.images import edits
 from icdjax.images import photos
 from icdjax.runs import audit
@@ -61,3 +62,18 @@ def test_bad_names_fail_before_any_work(folder, tmp_path):
   with pytest.raises(icdjax.InputError, match='no reference library'):
     audit.run_audit(paths, images, groups, ['ahash', 'keyed8:1'], tmp_path / 'x')
   assert not (tmp_path / 'x').exists()
+
+
+def test_collisions_sit_under_their_certificate(folder, tmp_path):
+  paths, images, groups = audit.load_folder(folder)
+  assert audit.collision_pairs(groups, 3) == [(0, 1), (1, 3), (1, 0)]  # of 5 stranger pairs
+  out = audit.run_audit(paths, images, groups, ['dhash'], tmp_path / 'c',
+                        edits=edits.parse('jpeg:75'), evade=False, collide=2,
+                        log=lambda *a: None)
+  row = out['hashes']['dhash']['collision']
+  assert row['images'] == 2 and row['reached'] == 1.0 and row['ours_equals_judge'] == 2
+  for r in image_batch.load_reports(tmp_path / 'c' / 'collide-dhash'):
+    assert r['original'] != r['parent']
+    if r.get('psnr_bound_db') is not None:
+      assert r['psnr_db'] <= r['psnr_bound_db'] + 1e-6  # the certificate is never beaten
+  assert 'median PSNR to collide' in (tmp_path / 'c' / 'report.html').read_text()
