@@ -51,7 +51,9 @@ for w in $WHAT; do
         [[ -f "$OUT/$r/summary.json" ]] && runs+=("$OUT/$r")
       done
       python -m experiments.robustness --runs="$(IFS=,; echo "${runs[*]}")" --out="$OUT" \
-          --title='Evading through queries alone (blackbox) and knowing the hash (projection)' ;;
+          --title='Evading through queries alone (blackbox) and knowing the hash (projection)' \
+          --versus="$OUT/pdq:$OUT/whitebox-pdq,$OUT/phash:$OUT/whitebox-phash" \
+          | tee "$OUT/table.txt" ;;
     *) echo "unknown step $w (expected pdq phash neuralhash marrhildreth whitebox table)" >&2
        exit 2 ;;
   esac

@@ -99,7 +99,22 @@ def row(reports: list[dict]) -> dict:
   for name in AFTER:
     held = [r[verdict_key][name] for r in reports if name in r[verdict_key]]
     out[f'after_{name}'] = float(np.mean(held)) if held else None
+  queries = [r['queries'] for r in reports if 'queries' in r]
+  out['queries_median'] = float(np.median(queries)) if queries else None
   return out
+
+
+def price(reports: list[dict], baseline: list[dict]) -> dict:
+  """Per image (matched by name), what ``reports`` cost beyond ``baseline`` on the same
+  images: the median PSNR lost where both reached their goal (the price of not knowing
+  the hash, for a query-only run against a white-box one)."""
+  base = {r['original']: r for r in baseline}
+  both = [(r, base[r['original']]) for r in reports
+          if r['original'] in base and verdict(r) and verdict(base[r['original']])]
+  gaps = [b['psnr_db'] - r['psnr_db'] for r, b in both]
+  return {'images': len(both), 'median_gap_db': float(np.median(gaps)) if gaps else None,
+          'reached': float(np.mean([verdict(r) for r in reports])),
+          'baseline_reached': float(np.mean([verdict(r) for r in baseline]))}
 
 
 def table(runs: dict[str, list[dict]]) -> str:
@@ -107,7 +122,7 @@ def table(runs: dict[str, list[dict]]) -> str:
   fmt = lambda v, f: '-' if v is None else format(v, f)  # pylint: disable=unnecessary-lambda-assignment
   lines = ['| run | threshold | images | reached | ours = judge | PSNR dB median | lowest | '
            'SSIMULACRA2 | certified bound dB (images) | gap dB | float gap dB | after JPEG 75 | '
-           'after 0.5x | s/image |', '|' + '---|' * 14]
+           'after 0.5x | s/image | queries (median) |', '|' + '---|' * 15]
   for label, reports in runs.items():
     r = row(reports)
     lines.append(
@@ -117,7 +132,7 @@ def table(runs: dict[str, list[dict]]) -> str:
         f'{fmt(r["bound_median_db"], ".1f")} ({r["certified_images"]}) | '
         f'{fmt(r["gap_median_db"], ".1f")} | {fmt(r["float_gap_median_db"], ".1f")} | '
         f'{fmt(r["after_jpeg:75"], ".0%")} | {fmt(r["after_scale:0.5"], ".0%")} | '
-        f'{r["seconds_median"]:.2f} |')
+        f'{r["seconds_median"]:.2f} | {fmt(r["queries_median"], ",.0f")} |')
   return '\n'.join(lines)
 
 

@@ -78,3 +78,13 @@ def test_a_collision_goal_runs_and_never_exceeds_its_budget(greys):
 def test_bad_settings_are_refused_by_name(overrides, message):
   with pytest.raises(ValueError, match=message):
     blackbox.BlackboxConfig(hash='ahash', goal=goals.Evade(threshold=10), **overrides)
+
+
+def test_with_survive_each_real_transformation_is_queried_and_the_evasion_outlives_it(tmp_path):
+  image = photos.load('coins', 64)
+  attack = attacks.get('blackbox', hash='py:imagehash:phash', goal=goals.Evade(threshold=10),
+                       queries=3000, survive="jpeg:75")
+  assert attack.config.views == 2 and attack.config.survive_bits == 53  # just past 10 bits
+  report = image_attack.run_and_report(image, image, attack, tmp_path / 'out', figures=False)
+  assert report["queries"] <= 3000 and report["queries"] % 2 == 0  # two images per candidate
+  assert report['evaded'] and report['evaded_after']['jpeg:75']  # Pillow's JPEG, as queried

@@ -60,3 +60,19 @@ def test_gather_labels_runs_of_one_hash_by_what_tells_them_apart(tmp_path):
       'ahash projection survive jpeg:75 beyond 10', 'pdq']
   with pytest.raises(checks.InputError, match='two runs of ahash projection'):
     robustness.gather([run('b'), run('c')])
+
+
+def test_the_price_compares_the_same_images_where_both_reached():
+  def named(name, psnr, evaded=True, queries=None):
+    r = {**_report(psnr, evaded), 'original': name}
+    if queries is not None:
+      r['queries'] = queries
+    return r
+  blackbox = [named('a', 40.0, queries=900), named('b', 30.0, queries=3000),
+              named('c', 20.0, evaded=False, queries=5000)]
+  whitebox = [named('a', 46.0), named('b', 40.0), named('c', 45.0), named('d', 50.0)]
+  price = robustness.price(blackbox, whitebox)
+  assert price == {'images': 2, 'median_gap_db': 8.0, 'reached': 2 / 3, 'baseline_reached': 1.0}
+  assert robustness.row(blackbox)['queries_median'] == 3000.0
+  assert robustness.row(whitebox)['queries_median'] is None
+  assert '| 3,000 |' in robustness.table({'blackbox': blackbox})
