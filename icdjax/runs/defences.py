@@ -133,6 +133,7 @@ def _either_cost(defence: Defence, paths, images, workdir: pathlib.Path, evasion
     if done.is_file():
       result = json.loads(done.read_text())
     else:
+      image_attack.clear_compiled()  # each image size compiles its own; keep one size at a time
       result = {'image': pathlib.Path(path).name, **evade_all(image, members, attacks_)}
       files.save_png(folder / f'{k:05d}.png', result.pop('fake'))
       chunks.write_text_atomic(done, json.dumps(result))
