@@ -11,7 +11,8 @@ from icdjax import hashes
 
 
 def test_registry_names_and_errors():
-  assert set(attacks.names()) == {'model1', 'model2', 'projection', 'pixel', 'robust', 'amortized'}
+  assert set(attacks.names()) == {'model1', 'model2', 'projection', 'pixel', 'robust', 'amortized',
+                                 'blackbox'}
   for bad in ('gan', 'pixel+', 'pixel+shine', '+polish'):
     with pytest.raises(icdjax.InputError, match='unknown attack'):
       attacks.get(bad)
