@@ -39,11 +39,8 @@ class AttackFlags:
                           f'Attack family (default {default_attack}).')
     self.model = define('enum', 'model', None, ['1', '2'],
                          "The paper's model: --model=N is --attack=modelN.")
-    self.hash = define('string', 'hash', 'ahash',
-                        'Hash to attack and judge with: ' + ', '.join(hashes.public_names())
-                        + ", 'keyed<S>:<key>[:<bits>]' (e.g. keyed16:1234) or any Python "
-                        "function from uint8 RGB to bits, 'py:<module>:<function>' (e.g. "
-                        "py:imagehash:phash; --attack=blackbox).")
+    self.hash = define('string', 'hash', 'ahash', 'Hash to attack and judge with: ' + ', '.join(
+        hashes.public_names()) + ', keyed<S>:<key>[:<bits>] or py:<module>:<function>.')
     self.goal = define('enum', 'goal', 'collide', list(goals.names()),
                         'collide: match the original; evade: change it until it no longer does.')
     self.slack_bits = define('integer', 'slack_bits', 0, 'Bits a collision may leave wrong '
@@ -62,8 +59,8 @@ class AttackFlags:
                                 lower_bound=0)
     self.stroke_weight = define('float', 'stroke_weight', None, "Extra cost of changing "
                                  "bright pixels (digits' strokes); 0 for photos.", lower_bound=0)
-    self.queries = define('integer', 'queries', None, 'The query budget per image of a '
-                          'query-only attack (blackbox; default 5000).', lower_bound=1)
+    self.queries = define('integer', 'queries', None, 'Queries per image (blackbox).',
+                          lower_bound=1)
     self.set = define('list', 'set', [], "Config fields of the attack family, name=value "
                        '(e.g. --set=smoothness=16,max_shift=0; amortized: weights=PATH).')
     self.default = default_attack
@@ -77,10 +74,9 @@ class AttackFlags:
 
   def make(self, family: str | None = None, **overrides) -> attacks.Attack:
     overrides = {**attacks.parse_settings(self.set.value), **overrides}  # --set, then ours
-    if self.stroke_weight.value is not None:
-      overrides['stroke_weight'] = self.stroke_weight.value
-    if self.queries.value is not None:
-      overrides['queries'] = self.queries.value
+    for name in ('stroke_weight', 'queries'):  # a family's own field, only where given
+      if getattr(self, name).value is not None:
+        overrides[name] = getattr(self, name).value
     if self.survive.value:
       overrides.update(survive=transforms.parse(self.survive.value),
                        survive_bits=self.survive_bits.value)
@@ -88,7 +84,6 @@ class AttackFlags:
                             threshold=self.threshold.value, margin_bits=self.margin_bits.value)
     return attacks.get(family or self.family(), hash=self.hash.value, goal=goal,
                        polish=self.polish.value, epochs=self.epochs.value, **overrides)
-
 
   def verdict_threshold(self, attack: attacks.Attack) -> int:  # --threshold, else the hash's
     return attack.hash.default_threshold() if self.threshold.value is None else self.threshold.value
