@@ -25,7 +25,8 @@ Two phases, one budget of ``queries`` (each image submitted counts: with
    it reaches the goal with a smaller norm.
 
 Every distance is the exact one on the uint8 candidate that would be saved, so the fake
-needs no margin. One attack is a pure function of ``(key, original, parent,
+needs no margin. The distance returned is the fake's, hashed once more (a check of what the
+attack already knew, not counted as a query). One attack is a pure function of ``(key, original, parent,
 config)``; the batch vmaps it like the others. ``key`` draws the probes.
 """
 
