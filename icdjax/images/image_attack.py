@@ -7,7 +7,9 @@ redistributes to the channels with room when one saturates), and the
 colour fake is hashed again exactly. Because Pillow's ``L`` conversion
 rounds, and PDQ's luminance is not an integer, a few bits can move in the
 transfer; then projection steps run again from the colour fake's own grey
-(:func:`attack_image`, up to ``rounds`` times).
+(:func:`attack_image`, up to ``rounds`` times). An evasion of a linear hash without
+``--survive`` ends with the least-change finish (:mod:`icdjax.attacks.least_finish`):
+the least change to the fake's own hash, kept where it still evades and changes less.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from icdjax import checks
 from icdjax import measures
 from icdjax import plotting
 from icdjax.attacks import bounds
+from icdjax.attacks import least_finish
 from icdjax.attacks import projection
 from icdjax.images import files
 from icdjax.images import transforms
@@ -104,8 +107,14 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
     if not goal.reached(again_distance):
       break  # keep the fake that matches as saved
     fake, distance = again, again_distance
+  margin = None
+  if spec.is_linear and not goal.needs_parent and not attack.survive and retries:
+    # an evasion judged as saved: redo the change as the least one to the fake's own hash
+    done = least_finish.finish(spec, parent, fake, target, goal.reached,
+                               lambda p, dx: add_luminance(p, dx, colour=colour))
+    fake, distance, margin = done.fake, done.distance, done.margin
   out = {'fake': fake, 'hamming_distance': int(goal.reference_distance(distance)),
-         'rounds': used, 'seconds': time.perf_counter() - start}
+         'rounds': used, 'seconds': time.perf_counter() - start, 'finish_margin': margin}
   if queries is not None:  # a query-only family: the images it submitted to the hash
     out['queries'] = queries
   return out
@@ -281,6 +290,7 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
       'survive': [str(t) for t in survive], 'colour_change': colour,
       'exif': exif,  # how the files' EXIF orientation was read ('shown', 'raw'; None: arrays)
       'rounds': result['rounds'], 'seconds': round(result['seconds'], 3),
+      'finish_margin': result['finish_margin'],  # the least-change finish kept (None: not)
       **({'queries': result['queries']} if 'queries' in result else {}),
       **_change(saved, parent),
       'versions': report.versions(),

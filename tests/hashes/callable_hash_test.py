@@ -35,10 +35,13 @@ def test_the_library_is_called_as_it_expects_and_its_bits_are_kept(name, kind, n
     np.testing.assert_array_equal(spec.reference(Image.fromarray(image)), direct)
 
 
-def test_a_file_reading_function_gets_a_png_path_with_the_same_pixels(tmp_path):
+@pytest.mark.parametrize('wants_a_name,kind', [(False, 'file'), (True, 'path')])
+def test_a_file_reading_function_gets_a_file_with_the_same_pixels(tmp_path, wants_a_name, kind):
   seen = []
 
   def reads_a_file(path):
+    if wants_a_name and not isinstance(path, str):
+      raise TypeError('a file name, please')
     pixels = np.asarray(Image.open(path))
     seen.append(pixels)
     return pixels[::7, ::7, 0].reshape(-1)[:24] > 127
@@ -52,7 +55,7 @@ def test_a_file_reading_function_gets_a_png_path_with_the_same_pixels(tmp_path):
     file_hash_module.reads_a_file = reads_a_file
     fn = callable_hash.CallableHash('file_hash_module', 'reads_a_file')
     image = photos.load('coins', 64)
-    assert fn.kind == 'path' and fn.n_bits == 24
+    assert fn.kind == kind and fn.n_bits == 24
     np.testing.assert_array_equal(fn(image), image[::7, ::7, 0].reshape(-1)[:24] > 127)
     np.testing.assert_array_equal(seen[-1], image)  # lossless: the function saw our pixels
   finally:
@@ -78,7 +81,8 @@ def test_results_that_are_not_bits_are_refused(result):
     ('py:no_such_module_here:f', 'cannot import no_such_module_here'),
     ('py:imagehash:no_such_function', "imagehash has no 'no_such_function'"),
     ('py:numpy:mean', 'not bits'),
-    ('py:os:getcwd', 'failed on a uint8 RGB array, a PIL image and a PNG path')])
+    ('py:os:getcwd', 'failed on a uint8 RGB array, a PIL image, an image file in memory and a '
+     'PNG path')])
 def test_bad_functions_are_refused_in_one_line(name, message):
   with pytest.raises(checks.InputError, match=message) as e:
     hashes.get(name)
