@@ -49,13 +49,15 @@ def curve(reports: list[dict], budgets=BUDGETS_DB) -> np.ndarray:
 
 def gather(workdirs) -> dict[str, list[dict]]:
   """``{label: per-image reports}`` of finished image batches, labelled by hash, and by
-  as many of attack, survive and threshold as it takes to tell runs of one hash apart."""
+  as many of attack, survive, threshold and colour change as it takes to tell runs of one
+  hash apart."""
   loaded = [(w, image_batch.load_reports(w)) for w in workdirs]
 
   def parts(first):
     return (first['hash'], first['attack']['attack'],
             f'survive {",".join(first["survive"])}' if first.get('survive') else '',
-            f'beyond {first["threshold"]}' if first.get('threshold') is not None else '')
+            f'beyond {first["threshold"]}' if first.get('threshold') is not None else '',
+            f'colour {first["colour_change"]}' if first.get('colour_change') else '')
 
   keys = [parts(reports[0]) for _, reports in loaded]
   runs = {}

@@ -54,10 +54,10 @@ def test_gather_labels_runs_of_one_hash_by_what_tells_them_apart(tmp_path):
     (d / 'report.json').write_text(json.dumps({**_report(40.0), **changes}))
     return tmp_path / name
   dirs = [run('a'), run('a16', threshold=16), run('s', survive=['jpeg:75']),
-          run('p', hash='pdq')]
+          run('p', hash='pdq'), run('l', colour_change='least')]
   assert list(robustness.gather(dirs)) == [
       'ahash projection beyond 10', 'ahash projection beyond 16',
-      'ahash projection survive jpeg:75 beyond 10', 'pdq']
+      'ahash projection survive jpeg:75 beyond 10', 'pdq', 'ahash projection beyond 10 colour least']
   with pytest.raises(checks.InputError, match='two runs of ahash projection'):
     robustness.gather([run('b'), run('c')])
 
