@@ -8,7 +8,7 @@ colour fake is hashed again exactly. Because Pillow's ``L`` conversion
 rounds, and PDQ's luminance is not an integer, a few bits can move in the
 transfer; then projection steps run again from the colour fake's own grey
 (:func:`attack_image`, up to ``rounds`` times). An evasion of a linear hash without
-``--survive`` ends with the least-change finish (:mod:`icdjax.attacks.least_finish`):
+``--survive`` (of at most :data:`BOUND_PIXELS`) ends with the least-change finish (:mod:`icdjax.attacks.least_finish`):
 the least change to the fake's own hash, kept where it still evades and changes less.
 """
 
@@ -108,7 +108,8 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
       break  # keep the fake that matches as saved
     fake, distance = again, again_distance
   margin = None
-  if spec.is_linear and not goal.needs_parent and not attack.survive and retries:
+  if (spec.is_linear and not goal.needs_parent and not attack.survive and retries
+      and h * w <= BOUND_PIXELS):
     # an evasion judged as saved: redo the change as the least one to the fake's own hash
     done = least_finish.finish(spec, parent, fake, target, goal.reached,
                                lambda p, dx: add_luminance(p, dx, colour=colour))
