@@ -184,17 +184,19 @@ def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips
   Median rule (pHash, wHash, PDQ): bit ``i`` is ``f_i > m``, ``m`` the features' own
   median, which moves with them; relaxing it to "some m" (as the collision bound
   does) bounds nothing. Instead: a fake that keeps the number of one bits flips ``u``
-  ones down (set U) and ``u`` zeros up (set L), ``2u >= flips``, and afterwards every
-  ``i`` in U lies at or below its new median and every ``j`` in L above it, so for
-  any pairing of U with L the judged ``f_j - f_i`` turns positive: the feature
-  change ``e = A dx`` has ``e_j - e_i >= a_i + b_j`` with ``a_i = f_i - m - slack_i``
-  and ``b_j = m - f_j - slack_j`` (any ``m``; the slacks cover the fake's rounding to
-  8 bits). With ``D`` the ``u`` rows
-  ``e_j - e_i``, ``|D e|^2 <= 2 |e|^2`` (the pairs are disjoint) and ``|e|^2 <=
-  lam_max(A A^T) |dx|^2``. The least ``sum (a_i + b_j)_+^2`` over the sets and the
-  pairings takes the ``u`` smallest ``a`` and ``b`` paired in opposite order (a
-  convex function of sums is least when the sums are most even). The box 0..255 is
-  left out (a looser, still valid bound).
+  ones down and ``u`` zeros up, ``2u >= flips``, and afterwards one number ``t`` (its
+  median) has every one of its one bits' judged features above it and every zero's at
+  or below it. So each feature ``k`` must move by at least ``(t - f_k - slack_k)_+`` if
+  it ends a one and ``(f_k - slack_k - t)_+`` if it ends a zero (the slacks cover the
+  fake's rounding to 8 bits), and ``|e|^2``, ``e = A dx``, is at least the least sum of
+  their squares over ``t`` and over the balanced flips (:func:`_common_threshold`, exact
+  for each ``t`` and a lower bound over every interval of ``t``). Then ``|e|^2 <=
+  lam_max(A A^T) |dx|^2``, and also ``sum e_k^2 / K_kk <= lam_max(D^-1/2 K D^-1/2)
+  |dx|^2`` (``D`` the diagonal of ``K = A A^T``), which is far tighter where the rows'
+  norms differ (pHash's DC row); the larger of the two bounds stands. Pairing the
+  flips instead (each pair meeting at its own level: the ``u`` smallest gaps above and
+  below the median paired in opposite order, ``|D e|^2 <= 2 |e|^2``) is looser, and
+  kept only as a floor. The box 0..255 is left out (a looser, still valid bound).
   """
   x0 = np.asarray(start_grey, np.float64)
   f0 = form.apply(x0)
@@ -208,14 +210,43 @@ def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips
       return None  # no balanced change flips that many
     a = np.sort(f0[ones] - m - slack[ones])[:u]
     b = np.sort(m - f0[~ones] - slack[~ones])[:u]
-    need = float(np.sum(np.square(np.maximum(a + b[::-1], 0.0))))
-    return need / (2.0 * float(np.linalg.eigvalsh(_gram(form))[-1]))
+    k = _gram(form)
+    paired = float(np.sum(np.square(np.maximum(a + b[::-1], 0.0)))) / 2.0
+    plain = max(paired, _common_threshold(f0, ones, slack, u))
+    diag = np.maximum(np.diag(k), 1e-300)
+    scaled = k / np.sqrt(diag[:, None] * diag[None, :])
+    return max(plain / float(np.linalg.eigvalsh(k)[-1]),
+               _common_threshold(f0, ones, slack, u, 1.0 / diag)
+               / float(np.linalg.eigvalsh(scaled)[-1]))
   centre = np.eye(n) - 1.0 / n if form.centre == hashes.Centre.MEAN else np.eye(n)
   if form.centre == hashes.Centre.MEAN:  # the mean's own rounding moves every logit too
     slack = slack + slack.mean()
   need = np.sort(np.square(np.maximum(np.abs(centre @ f0) - slack, 0.0)))[:flips].sum()
   lam_max = float(np.linalg.eigvalsh(centre @ _gram(form) @ centre)[-1])
   return float(need / lam_max)
+
+
+def _common_threshold(f0: np.ndarray, ones: np.ndarray, slack: np.ndarray, u_min: int,
+                      weights: np.ndarray | None = None, grid: int = 4096) -> float:
+  """A lower bound on ``min sum_k w_k c_k(t)^2`` over every level ``t`` and every fake
+  that flips ``u >= u_min`` ones down and as many zeros up, ``c_k(t)`` being how far
+  feature ``k`` must move to end on its side of ``t`` (less its ``slack``).
+
+  For ``t`` in an interval ``[t0, t1]`` of a grid, a feature that ends above costs at
+  least what it costs at ``t0`` and one that ends below what it costs at ``t1``; with
+  those costs the best flips are exact (the ``u`` cheapest switches of each side, for
+  every ``u``), so the least over the intervals bounds every ``t`` from below."""
+  w = np.ones_like(f0) if weights is None else weights
+  cuts = np.linspace((f0 - slack).min(), (f0 + slack).max(), grid)
+  left = np.concatenate([[-np.inf], cuts])[:, None]
+  right = np.concatenate([cuts, [np.inf]])[:, None]
+  above = w * np.square(np.maximum(left - f0 - slack, 0.0))
+  below = w * np.square(np.maximum(f0 - slack - right, 0.0))
+  base = above[:, ones].sum(1) + below[:, ~ones].sum(1)
+  top = min(int(ones.sum()), int((~ones).sum()))
+  down = np.cumsum(np.sort(below[:, ones] - above[:, ones], axis=1), 1)[:, u_min - 1:top]
+  up = np.cumsum(np.sort(above[:, ~ones] - below[:, ~ones], axis=1), 1)[:, u_min - 1:top]
+  return float(np.min(base[:, None] + down + up))
 
 
 def psnr_of_least(least_sq: float, pixels: int) -> float:

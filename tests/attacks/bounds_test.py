@@ -1,5 +1,7 @@
 """icdjax.attacks.bounds: a certified least change, met by its primal point and never beaten."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,31 @@ def test_the_median_certificate_bounds_every_balanced_flip():
       ones = f > np.median(f)
       if np.sum(ones != ones0) >= k and ones.sum() == ones0.sum():
         assert np.sum(dx * dx) >= least * (1 - 1e-9)
+
+
+def test_the_median_certificate_lies_between_the_pairing_and_the_exact_least_change():
+  """A random median-rule form with rows of unequal norms: the certificate is at most the
+  least change to any balanced target that flips at least k bits (each solved exactly as
+  a collision with that target, no box, no slack), and at least the bound that pairs
+  the flips (each pair meeting at its own level)."""
+  rng = np.random.default_rng(1)
+  rows, cols = rng.normal(size=(2, 6)) * [[1.0], [3.0]], rng.normal(size=(3, 5))
+  form = hashes.LinearForm(hashes.Centre.MEDIAN, rows, cols)
+  x0 = rng.uniform(0, 255, (6, 5))
+  f0 = form.apply(x0)
+  ones0 = f0 > np.median(f0)
+  lam = float(np.linalg.eigvalsh(form.matrix @ form.matrix.T)[-1])
+  for k in (4, 6):
+    cert = bounds.least_change_to_evade(form, x0, k)
+    exact = np.inf
+    for flip in itertools.product([False, True], repeat=f0.size):
+      target = ones0 ^ np.array(flip)
+      if np.sum(flip) >= k and target.sum() == ones0.sum():
+        best = bounds.least_change(form, x0, target, box=None)
+        assert best.violation < 1e-2
+        exact = min(exact, best.primal_sq)
+    u = -(-k // 2)
+    m = np.median(f0)
+    a, b = np.sort(f0[ones0] - m)[:u], np.sort(m - f0[~ones0])[:u]
+    paired = np.sum(np.square(np.maximum(a + b[::-1], 0.0))) / (2 * lam)
+    assert paired * (1 - 1e-9) <= cert <= exact * (1 + 1e-3), (k, paired, cert, exact)
