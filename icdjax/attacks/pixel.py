@@ -22,7 +22,8 @@ batched by vmap like the others.
 
 With ``survive`` (:mod:`icdjax.images.transforms`), the hash loss is the expectation
 over the fake itself and each transformation's differentiable stand-in
-(JPEG's luminance path, a LANCZOS downscale): the same loss on the relaxed
+(JPEG's luminance path, or for a colour hash the codec with its 4:2:0 chroma; a
+LANCZOS downscale): the same loss on the relaxed
 hash of each transformed fake, summed. A pair then stops only when its
 exact distance is within ``slack_bits`` *and* each transformation's exact
 stand-in leaves it within ``survive_bits``; the real transformations judge
@@ -88,7 +89,8 @@ class PixelConfig:
       can land at 32-34 after the real one.
     start: 'parent' (delta starts at 0) or 'projection' (delta starts at the
       projection attack's change, the least-change fake; the Adam steps then
-      only add what the surviving asks for).
+      only add what the surviving asks for). None: 'projection' for a hash with a
+      linear form, else 'parent' (the ``robust`` family's default).
     max_shift: the most a stroke may move, in pixels (0..1; 0: no warp; None: 1 for a
       hash with a linear form, whose attacks here move digit strokes, 0 for NeuralHash,
       where a warp cost photos 5-12 dB of PSNR: 3 photos, evasion beyond 16 bits).
@@ -111,7 +113,7 @@ class PixelConfig:
   margin_growth: float = 1.08
   survive: tuple[transforms.Transform, ...] = ()
   survive_bits: int | None = None
-  start: str = 'parent'
+  start: str | None = 'parent'
   max_shift: float | None = None
   warp_weight: float = 1.0
   warp_smoothness: float = 50.0
@@ -127,6 +129,8 @@ class PixelConfig:
       raise ValueError(f'pixel step must be one of {", ".join(STEP_RULES)}, got {self.step!r}')
     if self.max_shift is None:
       object.__setattr__(self, 'max_shift', 1.0 if self.hash.is_linear else 0.0)
+    if self.start is None:
+      object.__setattr__(self, 'start', 'projection' if self.hash.is_linear else 'parent')
     if self.learning_rate is None:
       object.__setattr__(self, 'learning_rate', STEP_RULES[self.step].learning_rate)
     if self.margin is None:
@@ -153,9 +157,6 @@ class PixelConfig:
                     f'got {self.max_shift}')
     if not (math.isfinite(self.margin_growth) and 1 <= self.margin_growth <= 2):
       errors.append(f'pixel margin_growth must be in [1, 2], got {self.margin_growth}')
-    if self.hash.channels != 1 and self.survive:
-      errors.append(f'pixel survive: the stand-ins are built for one grey channel, and '
-                    f'{self.hash.name} reads colour')
     if self.hash.channels != 1 and self.start != 'parent':
       errors.append(f'pixel start={self.start} needs a linear hash; {self.hash.name} is not')
     if errors:
@@ -250,7 +251,8 @@ def objective(change: Change | jnp.ndarray, parent: jnp.ndarray, target_bits: jn
   fake = jnp.clip(base(parent, change.flow, config) + delta, 0.0, 1.0)
   hash_loss = 0.0
   views = [(fake, config.goal.loss_slack(config.hash))] + [
-      (t.stand_in(fake), config.goal.view_slack(config.survive_bits)) for t in config.survive]
+      (t.stand_in(fake, config.hash.channels), config.goal.view_slack(config.survive_bits))
+      for t in config.survive]
   for view, slack_bits in views:
     hash_loss += relaxed.image_hash_loss(config.hash.logits(view), target_bits,
                                          temperature=config.temperature,
@@ -286,7 +288,7 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
     fake = fake_of(change)
     ok = jnp.array(True)
     for t in config.survive:
-      view = hashing.quantize(t.hard(fake.astype(jnp.float32) / 255.0))
+      view = hashing.quantize(t.hard(fake.astype(jnp.float32) / 255.0, spec.channels))
       ok &= jnp.sum(spec.traced(view) != target) <= config.survive_bits
     return jnp.sum(spec.traced(fake) != target, dtype=jnp.int32), ok
 

@@ -239,13 +239,13 @@ register(Family('pixel', pixel.PixelConfig, pixel.attack,
                 'Adam on a smooth stroke shift and an additive change: hinge hash loss + '
                 'perceptual penalty', trains_per_pair=False, cpu_chunk=128,
                 goals=('collide', 'evade')))
-register(Family('robust', functools.partial(pixel.PixelConfig, start='projection',
+register(Family('robust', functools.partial(pixel.PixelConfig, start=None,
                                             learning_rate=0.001, stroke_weight=0.0,
                                             margin=None, smoothness=4.0, rounds=30,
                                             max_shift=0.0),
-                pixel.attack, "the projection's least-change fake, then Adam steps over the "
-                '--survive transformations (EOT)', trains_per_pair=False, cpu_chunk=128,
-                goals=('collide', 'evade')))
+                pixel.attack, "the projection's least-change fake (the parent for a hash "
+                'without a linear form), then steps over the --survive transformations (EOT)',
+                trains_per_pair=False, cpu_chunk=128, goals=('collide', 'evade')))
 register(Family('amortized', amortized.AmortizedConfig, amortized.attack,
                 'one forward pass of a conditional network trained once per hash',
                 trains_per_pair=False))

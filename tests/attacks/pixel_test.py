@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from icdjax import attacks
 from icdjax import hashes
 from icdjax.attacks import pixel
 from icdjax.runs import pairs as pairs_lib
@@ -75,21 +76,23 @@ def test_bad_config_is_refused():
 
 
 def test_a_colour_hash_is_attacked_in_rgb():
-  """NeuralHash reads colour: the fake is RGB, and its distance is the exact one."""
+  """NeuralHash reads colour: the fake is RGB, its distance is the exact one, and the
+  --survive stand-ins take the colour fake (JPEG's chroma included)."""
   from icdjax.hashes import neuralhash as nh  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(0)
   parent = rng.integers(0, 256, (48, 40, 3), np.uint8)
   original = rng.integers(0, 256, (48, 40, 3), np.uint8)
   config = pixel.PixelConfig(hash=hashes.get('neuralhash'), rounds=1, check_every=2,
-                             max_shift=0.0)
+                             max_shift=0.0, survive='jpeg:90')
   out = pixel.attack(jax.random.PRNGKey(0), jnp.asarray(nh.neuralhash(original)),
                      jnp.asarray(parent), config)
   assert out.fake.shape == (48, 40, 3) and out.fake.dtype == jnp.uint8
   assert np.any(np.asarray(out.fake) != parent)  # NeuralHash's gradient moved it
   assert int(out.hamming_distance) == int(np.sum(nh.neuralhash(np.asarray(out.fake))
                                                  != nh.neuralhash(original)))
-  with pytest.raises(ValueError, match='reads colour'):
-    pixel.PixelConfig(hash=hashes.get('neuralhash'), survive='jpeg:90')
+  robust = attacks.get('robust', hash='neuralhash', goal='evade').config
+  assert robust.start == 'parent' and attacks.get('robust', hash='pdq').config.start == (
+      'projection')  # the least-change start needs a linear form
 
 
 def test_step_rules_resolve_by_hash_and_an_l2_step_has_the_asked_rms():

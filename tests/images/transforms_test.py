@@ -80,3 +80,34 @@ def test_stand_ins_pass_gradients(grey):
 def test_a_bad_survive_list_is_one_line_naming_the_flag(text, words):
   with pytest.raises(checks.InputError, match=re.escape(words)):
     transforms.parse(text)
+
+
+@pytest.mark.parametrize('quality', [90, 75])
+def test_jpeg_stand_in_follows_the_real_encoder_in_colour(quality):
+  """RGB (``channels=3``, what NeuralHash reads): the chroma planes are coded at 4:2:0 too."""
+  rgb = photos.load('chelsea', 120)
+  t = transforms.Transform('jpeg', quality)
+  real = t.real(rgb).astype(np.float64)
+  x = jnp.asarray(rgb / 255.0, jnp.float32)
+  hard = np.asarray(t.hard(x, channels=3), np.float64) * 255
+  soft = np.asarray(t.stand_in(x, channels=3), np.float64) * 255
+  codec_error = np.abs(real - rgb).mean()
+  assert hard.shape == real.shape and codec_error > 1.0
+  # as close as the luminance path alone comes on this photo (libjpeg's integer DCT and
+  # its roundings decide some coefficients the other way: 0.8 levels of Y at quality 90)
+  assert np.abs(hard - real).mean() < 0.45 * codec_error
+  assert np.abs(soft - real).mean() < 0.5 * codec_error
+  grey_only = np.asarray(t.hard(jnp.asarray(rgb @ [0.299, 0.587, 0.114] / 255.0,
+                                            jnp.float32)), np.float64) * 255
+  assert np.abs(grey_only[..., None] - real).mean() > 2 * np.abs(hard - real).mean()
+
+
+def test_scale_stand_in_in_colour_is_pillows_lanczos_per_channel():
+  rgb = photos.load('coffee', 90)
+  t = transforms.Transform('scale', 0.5)
+  ours = np.asarray(t.hard(jnp.asarray(rgb / 255.0, jnp.float32), channels=3)) * 255
+  real = t.real(rgb).astype(np.float64)
+  assert ours.shape == real.shape and np.abs(ours - real).max() <= 1.0
+  g = jax.grad(lambda v: jnp.sum(transforms.Transform('jpeg', 90).stand_in(v, 3) ** 2))(
+      jnp.asarray(rgb / 255.0, jnp.float32))
+  assert g.shape == rgb.shape and bool(jnp.all(jnp.isfinite(g)))
