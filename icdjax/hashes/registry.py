@@ -83,6 +83,9 @@ class HashSpec:
       attack changes the colours themselves).
     differentiable: whether ``logits`` exist (False for a ``py:`` hash, known only by its
       bits: only the query-only family attacks it).
+    rounded_grey: whether a colour image's grey is Pillow's rounded ``L`` (imagehash's
+      hashes and the keyed ones; not PDQ, whose luminance is float): a colour fake can
+      then aim at that integer exactly.
   """
 
   def __init__(self, *, name: str, n_bits: int, bits: Callable, traced: Callable,
@@ -92,7 +95,7 @@ class HashSpec:
                rounding_levels: float = 1.5, settle_ties: Callable | None = None,
                quality: Callable | None = None, median_ties: Callable | None = None,
                threshold: int | None = None, channels: int = 1,
-               differentiable: bool = True):
+               differentiable: bool = True, rounded_grey: bool | None = None):
     self.name, self.n_bits = name, n_bits
     self.bits, self.traced, self.progress, self.logits = bits, traced, progress, logits
     self.linear_form = linear_form
@@ -104,6 +107,7 @@ class HashSpec:
     self.threshold = threshold
     self.channels = channels
     self.differentiable = differentiable
+    self.rounded_grey = channels == 1 if rounded_grey is None else rounded_grey
 
   @property
   def is_linear(self) -> bool:
@@ -309,7 +313,8 @@ register('pdq', lambda: HashSpec(
     linear_form=lambda h, w: LinearForm(Centre.MEDIAN, pdq.axis_operators(h)[1],
                                         pdq.axis_operators(w)[1]),
     reference=pdq.reference, reference_name='pdqhash.compute', match_threshold=pdq.MATCH_THRESHOLD,
-    rounding_levels=0.0, quality=pdq.pdq_quality, threshold=pdq.MATCH_THRESHOLD))
+    rounding_levels=0.0, quality=pdq.pdq_quality, threshold=pdq.MATCH_THRESHOLD,
+    rounded_grey=False))
 
 
 # ---------------------------------------------------------------------------

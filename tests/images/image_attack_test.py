@@ -65,6 +65,30 @@ def test_least_colour_change_is_smaller_than_neutral_for_the_same_luminance(rng)
     image_attack.add_luminance(rgb, delta, colour='blue')
 
 
+def test_least_colour_change_for_a_rounded_grey_hits_pillows_l_exactly_and_costs_less(rng):
+  """A hash that reads Pillow's rounded L: the least colour change aims at that integer
+  and takes the nearest integer RGB that has it, cheaper than rounding each channel."""
+  rgb = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+  rgb[:8] = rgb[:8, :, :1]  # grey pixels too (R = G = B), where one level of G is one of L
+  delta = np.round(rng.uniform(-6, 6, (40, 40)))
+  pillow = lambda x: np.asarray(Image.fromarray(x).convert('L'), np.int64)
+  np.testing.assert_array_equal(image_attack.pillow_grey(rgb), pillow(rgb))
+  exact = image_attack.add_luminance(rgb, delta, colour='least', rounded_grey=True)
+  plain = image_attack.add_luminance(rgb, delta, colour='least')
+  want = np.round(rgb.astype(float) @ [0.299, 0.587, 0.114] + delta)
+  inside = (want >= 0) & (want <= 255)
+  np.testing.assert_array_equal(pillow(exact)[inside], want[inside])
+  assert np.mean(pillow(plain)[inside] == want[inside]) < 1.0  # rounding R, G, B misses some
+  change = {k: np.sum((v.astype(float) - rgb) ** 2, -1) for k, v in (('exact', exact),
+                                                                     ('plain', plain))}
+  assert change['exact'].sum() < 0.8 * change['plain'].sum()
+  grey_pixel = (rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])
+  one = inside & (np.abs(delta) == 1) & grey_pixel
+  assert one.any() and np.all(change['exact'][one] == 1)  # one level of G (0.587 rounds to 1)
+  assert image_attack.add_luminance(rgb, delta, colour='neutral', rounded_grey=True).tolist() \
+      == image_attack.add_luminance(rgb, delta, colour='neutral').tolist()  # no tint asked
+
+
 def test_a_real_transformation_that_breaks_the_match_makes_the_attack_ask_for_more():
   # Stand-ins allowed 60 bits: the real 0.5x downscale of the first fake breaks
   # PDQ's 31; the attack runs again from it with 30 and the real one holds.
