@@ -28,7 +28,9 @@ bound), which for photos with black or white regions is most of what
 separates the unboxed optimum from what a fake can do. Pillow's integer
 rounding is covered through ``slack``: each inequality is
 loosened by what a change of ``slack_levels`` grey levels in every pixel
-could move it (``slack_levels * |row|_1``). From grey to colour, the least
+could move it (``slack_levels * |row|_1``). That collision bound takes Pillow's
+resize as unclipped; the evasion certificate (:func:`least_change_to_evade`) also
+covers the clips between Pillow's passes (:func:`_evasion_terms`). From grey to colour, the least
 RGB change with a given luminance change moves R, G and B in the ratio of
 the luminance weights, ``|d rgb|^2 = |d grey|^2 / |w|^2``, ``|w|^2 = 0.447``;
 hence the highest PSNR (over the RGB values) that any fake can have.
@@ -42,6 +44,7 @@ import numpy as np
 
 from icdjax import hashes
 from icdjax import measures
+from icdjax.hashes import resampling
 
 LUMA = measures.LUMA
 
@@ -174,6 +177,10 @@ def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips
   ``bits``: the start's hash as the judge computes it (default: the rule on the float
   features).
 
+  Every ``lam_max`` below is of the linear features ``A``: the float pipeline's bound.
+  For a file as saved through Pillow's resize, the features, slacks and gains are those
+  of :func:`_evasion_terms` (Pillow's clips and roundings included).
+
   Mean and zero rules: the bits are the signs of the logits ``l = C A x`` (``C`` the
   centring ``I - 1/n`` for the mean rule, the identity for the zero rule: the mean
   moves with the features, and ``C`` carries that exactly). Flipping bit ``i`` needs
@@ -188,9 +195,9 @@ def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips
   median) has every one of its one bits' judged features above it and every zero's at
   or below it. So each feature ``k`` must move by at least ``(t - f_k - slack_k)_+`` if
   it ends a one and ``(f_k - slack_k - t)_+`` if it ends a zero (the slacks cover the
-  fake's rounding to 8 bits), and ``|e|^2``, ``e = A dx``, is at least the least sum of
-  their squares over ``t`` and over the balanced flips (:func:`_common_threshold`, exact
-  for each ``t`` and a lower bound over every interval of ``t``). Then ``|e|^2 <=
+  fake's rounding and clipping), and ``|e|^2``, ``e = A dx``, is at least the least sum
+  of their squares over ``t`` and over the balanced flips (:func:`_common_threshold`,
+  exact for each ``t`` and a lower bound over every interval of ``t``). Then ``|e|^2 <=
   lam_max(A A^T) |dx|^2``, and also ``sum e_k^2 / K_kk <= lam_max(D^-1/2 K D^-1/2)
   |dx|^2`` (``D`` the diagonal of ``K = A A^T``), which is far tighter where the rows'
   norms differ (pHash's DC row); the larger of the two bounds stands. Pairing the
@@ -199,9 +206,8 @@ def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips
   kept only as a floor. The box 0..255 is left out (a looser, still valid bound).
   """
   x0 = np.asarray(start_grey, np.float64)
-  f0 = form.apply(x0)
+  f0, slack, norm2 = _evasion_terms(form, x0, slack_levels)
   n = f0.shape[0]
-  slack = slack_levels * _row_l1(form)
   if form.centre == hashes.Centre.MEDIAN:
     m = np.median(f0)
     ones = f0 > m if bits is None else np.asarray(bits, bool)
@@ -210,20 +216,81 @@ def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips
       return None  # no balanced change flips that many
     a = np.sort(f0[ones] - m - slack[ones])[:u]
     b = np.sort(m - f0[~ones] - slack[~ones])[:u]
-    k = _gram(form)
     paired = float(np.sum(np.square(np.maximum(a + b[::-1], 0.0)))) / 2.0
     plain = max(paired, _common_threshold(f0, ones, slack, u))
-    diag = np.maximum(np.diag(k), 1e-300)
-    scaled = k / np.sqrt(diag[:, None] * diag[None, :])
-    return max(plain / float(np.linalg.eigvalsh(k)[-1]),
-               _common_threshold(f0, ones, slack, u, 1.0 / diag)
-               / float(np.linalg.eigvalsh(scaled)[-1]))
+    diag = np.maximum(np.diag(_gram(form)), 1e-300)
+    return max(plain / norm2(np.eye(n)),
+               _common_threshold(f0, ones, slack, u, 1.0 / diag) / norm2(np.diag(diag ** -0.5)))
   centre = np.eye(n) - 1.0 / n if form.centre == hashes.Centre.MEAN else np.eye(n)
   if form.centre == hashes.Centre.MEAN:  # the mean's own rounding moves every logit too
     slack = slack + slack.mean()
   need = np.sort(np.square(np.maximum(np.abs(centre @ f0) - slack, 0.0)))[:flips].sum()
-  lam_max = float(np.linalg.eigvalsh(centre @ _gram(form) @ centre)[-1])
-  return float(need / lam_max)
+  return float(need / norm2(centre))
+
+
+def _evasion_terms(form: hashes.LinearForm, x0: np.ndarray, slack_levels: float):
+  """The start's features, each feature's slack, and ``norm2(M)``: an upper bound on
+  ``|M e|^2 / |dx|^2`` for the feature change ``e`` of any change ``dx`` as judged.
+
+  The float pipeline (no slack, or no Pillow passes: PDQ): ``e = A dx``, the linear
+  features, and ``norm2(M) = lam_max(M A A^T M^T)``. A certificate for a file as saved,
+  where Pillow resizes (:class:`icdjax.hashes.linear_form.PillowPasses`): each pass
+  rounds and clips to 0..255, and Lanczos overshoots past 0 and 255 at hard edges (a
+  cameraman crop's first pass reaches -6.5 and 263), so ``A x`` is not what Pillow
+  computes there. Clipping is monotone and 1-Lipschitz, so between any two images the
+  judged change through a pass is the unclipped change times a factor in [0, 1] per
+  pixel: the change from the start's *clipped* float features is ``post (D2 (V (D1
+  (dx H^T)))) post^T`` with diagonal ``D`` in [0, 1], whose gain is at most the product
+  of the factors' norms. The roundings (``slack_levels / 3`` grey levels at each of the
+  grey conversion and the two passes) pass the clips the same way, so each feature's
+  slack takes the absolute values of the factors one by one."""
+  gram = _gram(form)
+  passes = form.pillow
+  if passes is None or slack_levels <= 0:
+    slack = slack_levels * _row_l1(form)
+    return form.apply(x0), slack, lambda m: float(np.linalg.eigvalsh(m @ gram @ m.T)[-1])
+  pr, vr, pc, hc = passes
+  lam = lambda a: float(np.linalg.eigvalsh(a @ a.T)[-1])  # |a|^2, spectral
+  post = np.kron(pr @ pr.T, pc @ pc.T)
+  post = post if form.mix is None else form.mix @ post @ form.mix.T
+  gain = lam(vr) * lam(hc)
+
+  def norm2(m):
+    return float(np.linalg.eigvalsh(m @ post @ m.T)[-1]) * gain
+
+  vertical_first = resampling.vertical_pass_first(x0.shape[0], x0.shape[1], vr.shape[0],
+                                                  hc.shape[0])
+  if vertical_first:
+    inner = np.clip(hc @ np.clip(vr @ x0, 0, 255).T, 0, 255).T
+  else:
+    inner = np.clip(vr @ np.clip(x0 @ hc.T, 0, 255), 0, 255)
+  f0 = (pr @ inner @ pc.T).reshape(-1)
+  f0 = f0 if form.mix is None else form.mix @ f0
+  ones_r, ones_c = np.ones(vr.shape[1]), np.ones(hc.shape[1])
+  ar, ac = np.abs(vr) @ ones_r, np.abs(hc) @ ones_c  # each pass's gain on a bounded error
+  rows = [np.abs(pr) @ ar, np.abs(pr) @ np.ones(vr.shape[0])]  # through both passes, the last
+  cols = [np.abs(pc) @ ac, np.abs(pc) @ np.ones(hc.shape[0])]
+  level = slack_levels / 3.0
+  # Pillow's 22-bit weights differ from the float ones by a few thousandths of a level
+  off_v, off_h = (_fixed_point_error(m.shape[1], m.shape[0]) for m in (vr, hc))
+  if vertical_first:
+    second = (level + off_v) * np.kron(rows[1], cols[0])
+    last = (level + off_h) * np.kron(rows[1], cols[1])
+  else:
+    second = (level + off_h) * np.kron(rows[0], cols[1])
+    last = (level + off_v) * np.kron(rows[1], cols[1])
+  slack = level * np.kron(rows[0], cols[0]) + second + last
+  slack = slack if form.mix is None else np.abs(form.mix) @ slack
+  return f0, slack, norm2
+
+
+def _fixed_point_error(n_in: int, n_out: int) -> float:
+  """The most one output of a Pillow pass can differ, on inputs in 0..255, between its
+  fixed-point weights and the float ones (0 where Pillow skips the pass)."""
+  if n_in == n_out:
+    return 0.0
+  fixed = resampling.fixed_point(n_in, n_out) / float(1 << resampling.PRECISION_BITS)
+  return 255.0 * float(np.abs(fixed - resampling.resize_axis(n_in, n_out)).sum(1).max())
 
 
 def _common_threshold(f0: np.ndarray, ones: np.ndarray, slack: np.ndarray, u_min: int,

@@ -37,6 +37,7 @@ from icdjax.hashes import floor_repair
 from icdjax.hashes import hashing
 from icdjax.hashes.linear_form import Centre  # pylint: disable=unused-import  # re-exported
 from icdjax.hashes.linear_form import LinearForm
+from icdjax.hashes.linear_form import through_pillow
 from icdjax.hashes import neuralhash
 from icdjax.hashes import pdq
 from icdjax.hashes import relaxed
@@ -239,20 +240,21 @@ def _imagehash(fn_name: str, **kwargs):
 PAPER_THRESHOLD = hashing.DEFAULT_THRESHOLD  # 10: the paper's match rule for 64-bit hashes
 
 def _ahash_linear(h: int, w: int) -> LinearForm:
-  return LinearForm(Centre.MEAN, resampling.resize_axis(h, 8), resampling.resize_axis(w, 8))
+  return through_pillow(Centre.MEAN, np.eye(8), resampling.resize_axis(h, 8), np.eye(8),
+                        resampling.resize_axis(w, 8))
 
 
 def _dhash_linear(h: int, w: int) -> LinearForm:
   diff = np.eye(9)[1:] - np.eye(9)[:-1]  # [8, 9]: right neighbour minus left
-  return LinearForm(Centre.NONE, resampling.resize_axis(h, 8),
-                    diff @ resampling.resize_axis(w, 9))
+  return through_pillow(Centre.NONE, np.eye(8), resampling.resize_axis(h, 8), diff,
+                        resampling.resize_axis(w, 9))
 
 
 def _phash_linear(h: int, w: int) -> LinearForm:
   n = 32
-  c = hashing.dct_matrix(n, 8)
-  rows, cols = (c @ resampling.resize_axis(m, n) for m in (h, w))  # [8, h], [8, w]
-  return LinearForm(Centre.MEDIAN, rows / (2.0 * n), cols)
+  c = hashing.dct_matrix(n, 8)  # [8, 32]
+  return through_pillow(Centre.MEDIAN, c / (2.0 * n), resampling.resize_axis(h, n), c,
+                        resampling.resize_axis(w, n))
 
 
 _FLOOR_ROWS_LIMIT = 10_000_000  # entries; wHash's ties matter on small dark images
@@ -266,8 +268,8 @@ def _whash_linear(h: int, w: int) -> LinearForm:
   if 64 * f * f * h * w <= _FLOOR_ROWS_LIMIT:
     s = np.kron(rh, rw).reshape(8, f, 8, f, h * w)
     floor = s.transpose(0, 2, 1, 3, 4).reshape(64, f * f, h * w)
-  return LinearForm(Centre.MEDIAN, rh.reshape(8, f, h).mean(1), rw.reshape(8, f, w).mean(1),
-                    floor_rows=floor)
+  block = np.kron(np.eye(8), np.full((1, f), 1.0 / f))  # [8, scale]: the Haar low band
+  return through_pillow(Centre.MEDIAN, block, rh, block, rw, floor_rows=floor)
 
 
 def _whash_traced(grey, *, fast: bool = False):
@@ -333,8 +335,8 @@ def _keyed(match: re.Match) -> HashSpec:
   def linear(h: int, w: int) -> LinearForm:
     n = size * size  # the keyed features use the resized image minus its mean
     mix = matrix @ (np.eye(n) - 1.0 / n) / size
-    return LinearForm(Centre.NONE, resampling.resize_axis(h, size),
-                      resampling.resize_axis(w, size), mix)
+    return through_pillow(Centre.NONE, np.eye(size), resampling.resize_axis(h, size),
+                          np.eye(size), resampling.resize_axis(w, size), mix)
 
   return HashSpec(
       name=name, n_bits=n_bits,

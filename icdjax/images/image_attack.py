@@ -274,7 +274,8 @@ def _bound(goal, spec, original, parent, achieved_db: float, reached: bool) -> d
   if reached and np.isinf(achieved_db):  # the fake is the parent: no change was needed
     return {**out, 'psnr_bound_db': None}
   if np.isinf(best):  # the least change certified is 0, yet the parent needed a change
-    return {**out, 'bound_status': 'vacuous: the 8-bit rounding allowance covers the least gaps'}
+    return {**out, 'bound_status': 'vacuous: the allowance for 8-bit rounding (and clipping) '
+            'covers the least gaps'}
   if reached and achieved_db > best + 1e-6:
     return {**out, 'bound_status': f'failed: the fake itself ({achieved_db:.2f} dB) lies above '
             f'the ascent\'s value ({best:.2f} dB)'}

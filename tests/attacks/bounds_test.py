@@ -3,6 +3,7 @@
 import itertools
 
 import numpy as np
+from PIL import Image
 import pytest
 
 from icdjax import attacks
@@ -146,3 +147,34 @@ def test_the_median_certificate_lies_between_the_pairing_and_the_exact_least_cha
     a, b = np.sort(f0[ones0] - m)[:u], np.sort(m - f0[~ones0])[:u]
     paired = np.sum(np.square(np.maximum(a + b[::-1], 0.0))) / (2 * lam)
     assert paired * (1 - 1e-9) <= cert <= exact * (1 + 1e-3), (k, paired, cert, exact)
+
+
+def _pillow_features(name: str, rgb: np.ndarray, form: hashes.LinearForm) -> np.ndarray:
+  """The features the reference computes: Pillow's L and resize, then the exact post
+  operators of ``form.pillow``."""
+  post_r, vr, post_c, hc = form.pillow
+  small = Image.fromarray(rgb).convert('L').resize((hc.shape[0], vr.shape[0]), Image.LANCZOS)
+  out = (post_r @ np.asarray(small, np.float64) @ post_c.T).reshape(-1)
+  return out if form.mix is None else form.mix @ out
+
+
+@pytest.mark.parametrize('name', ['ahash', 'dhash', 'phash', 'whash'])
+def test_pillows_roundings_and_clips_stay_within_the_certificates_slack(name):
+  """Hard black-and-white edges make Lanczos overshoot, so Pillow clips between its
+  passes: the features it computes differ from the linear ones by more than the
+  roundings, but stay within the slack of the start's clipped float features."""
+  rng = np.random.default_rng(3)
+  spec = hashes.get(name)
+  worst_linear = 0.0
+  for h, w in ((37, 53), (120, 90), (300, 260)):
+    edges = np.kron(rng.integers(0, 2, (h // 4 + 1, w // 4 + 1)) * 255, np.ones((4, 4)))
+    rgb = np.repeat(edges[:h, :w, None], 3, -1).astype(np.uint8)
+    rgb = np.clip(rgb.astype(int) + rng.integers(-3, 4, rgb.shape), 0, 255).astype(np.uint8)
+    grey = rgb.astype(np.float64) @ bounds.LUMA
+    form = spec.linear(h, w)
+    f0, slack, _ = bounds._evasion_terms(form, grey, spec.rounding_levels)  # pylint: disable=protected-access
+    real = _pillow_features(name, rgb, form)
+    np.testing.assert_array_less(np.abs(real - f0), slack + 1e-9)
+    worst_linear = max(worst_linear, float(np.max(np.abs(real - form.apply(grey)) - slack)))
+  if name != 'phash':  # the clips move some linear features past the rounding slack
+    assert worst_linear > 0, name
