@@ -40,6 +40,10 @@ def test_quant_table_is_the_one_pillow_writes(quality):
   Image.fromarray(np.zeros((8, 8), np.uint8)).save(buf, 'JPEG', quality=quality)
   written = np.array(Image.open(io.BytesIO(buf.getvalue())).quantization[0]).reshape(8, 8)
   np.testing.assert_array_equal(transforms.quant_table(quality), written)
+  buf = io.BytesIO()
+  Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(buf, 'JPEG', quality=quality)
+  chroma = np.array(Image.open(io.BytesIO(buf.getvalue())).quantization[1]).reshape(8, 8)
+  np.testing.assert_array_equal(transforms.quant_table(quality, chroma=True), chroma)
 
 
 @pytest.mark.parametrize('quality', [90, 75])
