@@ -283,9 +283,9 @@ def _bound(goal, spec, original, parent, achieved_db: float, reached: bool) -> d
 
 
 def why_unreached(spec, goal, original: np.ndarray, parent: np.ndarray, distance: int,
-                  budget: str = 'stages') -> str:
+                  budget: str = '--set=stages') -> str:
   """One line: how far an attack that missed its goal got, and the likeliest reason
-  (``budget``: the family's config field that bounds its steps)."""
+  (``budget``: the flag that bounds the family's steps or queries)."""
   got = (f'distance {distance}, the goal {"at most" if goal.needs_parent else "more than"} '
          f'{goal.match_rule(spec) if goal.needs_parent else goal.threshold}')
   bits = np.asarray(spec.bits(original))
@@ -298,7 +298,7 @@ def why_unreached(spec, goal, original: np.ndarray, parent: np.ndarray, distance
   elif spec.quality is not None and int(spec.quality(original)) < 50:
     why = f"the original's quality {int(spec.quality(original))} is below the hash's floor of 50"
   else:
-    why = f'the attack ran out of steps (try more --set={budget}=..., or another family)'
+    why = f'the attack ran out of its budget (try a larger {budget}=..., or another family)'
   return f'{goal.name} not reached: {got}; {why}'
 
 
@@ -347,8 +347,9 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
   elif bound:
     summary['bound_status'] = f'skipped: over {BOUND_PIXELS:,} pixels'
   if not summary[goal.verdict_name]:
-    summary['unreached'] = why_unreached(spec, goal, original, parent, judged,
-                                         'rounds' if hasattr(attack.config, 'rounds') else 'stages')
+    budget = ('--queries' if hasattr(attack.config, 'queries') else
+              '--set=rounds' if hasattr(attack.config, 'rounds') else '--set=stages')
+    summary['unreached'] = why_unreached(spec, goal, original, parent, judged, budget)
   if spec.quality is not None:  # PDQ's quality score, reported under its name
     summary['pdq_quality'] = {'original': int(spec.quality(original)),
                               'fake': int(spec.quality(saved))}

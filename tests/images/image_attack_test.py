@@ -148,9 +148,11 @@ def test_why_unreached_names_the_budget_of_the_family_that_ran():
   original, parent = (rng.integers(0, 256, (64, 64), np.uint8) for _ in range(2))
   spec = hashes.get('ahash')
   line = image_attack.why_unreached(spec, goals.Collide().bind(spec), original, parent, 5,
-                                    budget='rounds')
+                                    budget='--set=rounds')
   assert line.startswith('collide not reached: distance 5, the goal at most 0;')
   assert '--set=rounds=' in line and '\n' not in line
+  assert 'a larger --queries=' in image_attack.why_unreached(
+      spec, goals.Collide().bind(spec), original, parent, 5, budget='--queries')
   flat = np.full((64, 64), 7, np.uint8)
   assert 'degenerate' in image_attack.why_unreached(spec, goals.Collide().bind(spec), flat,
                                                     parent, 30)
