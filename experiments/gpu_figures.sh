@@ -25,7 +25,7 @@ python -c 'import jax; print(jax.devices())' | tee "$OUT/devices.txt"
     python -m experiments.make_variants --out="$WORK/images" --count="$IMAGES" --seed=0
 summary() {  # name: the run's summary.json, its seconds and rates only, into OUT
   python -c "import json,sys; s=json.load(open(sys.argv[1])); json.dump({k: v for k, v in \
-s.items() if not isinstance(v, (list, dict))}, open(sys.argv[2], 'w'), indent=1)" \
+s.items() if not isinstance(v, list)}, open(sys.argv[2], 'w'), indent=1)" \
       "$WORK/$1/summary.json" "$OUT/$1.json"
 }
 for h in ahash dhash phash whash pdq; do
