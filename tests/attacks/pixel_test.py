@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from icdjax import attacks
+from icdjax import goals
 from icdjax import hashes
 from icdjax.attacks import pixel
 from icdjax.runs import pairs as pairs_lib
@@ -76,14 +77,13 @@ def test_bad_config_is_refused():
 
 
 def test_a_colour_hash_is_attacked_in_rgb():
-  """NeuralHash reads colour: the fake is RGB, its distance is the exact one, and the
-  --survive stand-ins take the colour fake (JPEG's chroma included)."""
+  """NeuralHash reads colour: the fake is RGB, and its distance is the exact one."""
   from icdjax.hashes import neuralhash as nh  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(0)
   parent = rng.integers(0, 256, (48, 40, 3), np.uint8)
   original = rng.integers(0, 256, (48, 40, 3), np.uint8)
   config = pixel.PixelConfig(hash=hashes.get('neuralhash'), rounds=1, check_every=2,
-                             max_shift=0.0, survive='jpeg:90')
+                             max_shift=0.0)
   out = pixel.attack(jax.random.PRNGKey(0), jnp.asarray(nh.neuralhash(original)),
                      jnp.asarray(parent), config)
   assert out.fake.shape == (48, 40, 3) and out.fake.dtype == jnp.uint8
@@ -93,6 +93,44 @@ def test_a_colour_hash_is_attacked_in_rgb():
   robust = attacks.get('robust', hash='neuralhash', goal='evade').config
   assert robust.start == 'parent' and attacks.get('robust', hash='pdq').config.start == (
       'projection')  # the least-change start needs a linear form
+
+
+def _toy_colour_hash() -> hashes.HashSpec:
+  """16 random projections of the 8x8 block means of R, G and B: a cheap hash that reads
+  colour (as NeuralHash does), with a relaxation equal to its rule."""
+  weights = jnp.asarray(np.random.default_rng(5).normal(size=(16, 8 * 8 * 3)), jnp.float32)
+
+  def logits(rgb, method=None):
+    del method
+    h, w = rgb.shape[-3:-1]
+    blocks = rgb.reshape(*rgb.shape[:-3], 8, h // 8, 8, w // 8, 3).mean((-4, -2))
+    flat = blocks.reshape(*blocks.shape[:-3], -1)
+    return (flat - flat.mean(-1, keepdims=True)) @ weights.T * 255.0
+
+  traced = lambda rgb: logits(jnp.asarray(rgb, jnp.float32) / 255.0) >= 0  # pylint: disable=unnecessary-lambda-assignment
+  return hashes.HashSpec(name='toy-colour', n_bits=16, bits=traced, traced=traced,
+                         progress=traced, logits=logits, linear_form=None, channels=3,
+                         rounding_levels=0.0, threshold=2)
+
+
+def test_survive_takes_the_colour_fake_for_a_colour_hash():
+  """With --survive on a hash that reads colour, the stand-ins see the RGB fake (JPEG's
+  chroma included): the evasion holds after Pillow's real JPEG, where the same attack
+  without --survive is undone by it."""
+  from icdjax.images import photos, transforms  # pylint: disable=g-import-not-at-top
+  spec = _toy_colour_hash()
+  parent = photos.load('coffee', 64)[:40, :64]
+  bits = np.asarray(spec.bits(parent))
+  after = {}
+  for survive in ('', 'jpeg:75'):
+    config = pixel.PixelConfig(hash=spec, goal=goals.Evade(2), survive=survive, rounds=60,
+                               check_every=1, learning_rate=0.001)
+    out = pixel.attack(None, jnp.asarray(parent), jnp.asarray(parent), config)
+    fake = np.asarray(out.fake)
+    assert fake.shape == parent.shape and int(out.hamming_distance) > 2
+    jpeg = np.asarray(spec.bits(transforms.Transform('jpeg', 75).real(fake)))
+    after[survive] = int(np.sum(jpeg != bits))
+  assert after['jpeg:75'] > 2 >= after['']
 
 
 def test_step_rules_resolve_by_hash_and_an_l2_step_has_the_asked_rms():
