@@ -2,19 +2,16 @@
 nothing created. One case per class of bad input (BUILD_NOTES.md §12 has the full table)."""
 
 import concurrent.futures
-import os
 import re
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 from PIL import Image
 import pytest
 
 from icdjax import data
+from tests import mains
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ABSL_LOG = re.compile(r'^[IWEF]\d{4} ')  # absl/jax log lines, not messages
 
 
@@ -91,11 +88,9 @@ def _cases(d):
   ]
 
 
-def _run(case):
+def _run(case):  # python -m experiments.<argv[0]> argv[1:], a process of its own
   _, argv, _, _ = case
-  env = dict(os.environ, JAX_PLATFORMS='cpu')
-  return subprocess.run([sys.executable, '-m', f'experiments.{argv[0]}', *argv[1:]], cwd=ROOT,
-                        env=env, capture_output=True, text=True, timeout=300)
+  return mains.run(f'experiments.{argv[0]}', *argv[1:])
 
 
 def test_each_class_of_bad_input_gets_one_line(bad):

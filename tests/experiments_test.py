@@ -1,22 +1,17 @@
 """End-to-end smoke tests of the experiment mains, on tiny configs in temp dirs."""
 
 import json
-import os
-import subprocess
-import sys
 
 import imagehash
 import numpy as np
 from PIL import Image
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests import mains
 
 
-def _run(*args, timeout=300):
-  env = dict(os.environ, JAX_PLATFORMS='cpu')
-  return subprocess.run([sys.executable, '-m', *args], cwd=ROOT, env=env, capture_output=True,
-                        text=True, timeout=timeout)
+def _run(*args, timeout=300):  # python -m args[0] args[1:], a process of its own
+  return mains.run(*args, timeout=timeout)
 
 
 def test_run_model_2_writes_everything(tmp_path):

@@ -1,5 +1,6 @@
 """icdjax.runs.batch: sharded equals one device, resume equals uninterrupted, bad pairs refused."""
 
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 from icdjax import attacks
 from icdjax import judge
 from icdjax.runs import batch
+from tests import mains
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = attacks.get('model2', epochs=6)
@@ -131,12 +133,10 @@ def test_pair_keys_are_per_pair():
 
 
 def test_batch_main_smoke(tmp_path):
-  env = dict(os.environ, JAX_PLATFORMS='cpu')
   pairs = tmp_path / 'pairs.csv'
   pairs.write_text('original_index,parent_index\n0,1\n2,3\n')
-  proc = subprocess.run([sys.executable, '-m', 'experiments.batch', '--model=1', '--epochs=5',
-                         f'--pairs={pairs}', '--chunk_size=2', f'--workdir={tmp_path / "w"}'],
-                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+  proc = mains.run('experiments.batch', '--model=1', '--epochs=5', f'--pairs={pairs}',
+                   '--chunk_size=2', f'--workdir={tmp_path / "w"}')
   assert proc.returncode == 0, proc.stderr[-3000:]
   for name in ('results.npz', 'summary.json', 'success_vs_threshold.png', 'grid.png'):
     assert (tmp_path / 'w' / name).is_file(), name
@@ -152,18 +152,15 @@ def test_two_processes_joined_by_jax_distributed_equal_one(tmp_path):
     port = s.getsockname()[1]
   common = ['--attack=projection', '--num_pairs=8', '--chunk_size=2']
   env = dict(os.environ, XLA_FLAGS='', JAX_PLATFORMS='cpu')
-  procs = [subprocess.Popen(
-      [sys.executable, '-m', 'experiments.batch', *common, f'--workdir={tmp_path}/two',
-       f'--coordinator_address=127.0.0.1:{port}', '--num_processes=2', f'--process_id={i}'],
-      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-      for i in range(2)]
-  outs = [p.communicate(timeout=300) for p in procs]
-  for p, (_, err) in zip(procs, outs):
-    assert p.returncode == 0, err[-2000:]
-  assert 'this process is done' in outs[1][0]
-  one = subprocess.run([sys.executable, '-m', 'experiments.batch', *common,
-                        f'--workdir={tmp_path}/one'], cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=300)
+  two = lambda i: mains.run('experiments.batch', *common, f'--workdir={tmp_path}/two',
+                            f'--coordinator_address=127.0.0.1:{port}', '--num_processes=2',
+                            f'--process_id={i}', env=env)
+  with concurrent.futures.ThreadPoolExecutor(2) as pool:  # both at once: they meet
+    procs = list(pool.map(two, range(2)))
+  for p in procs:
+    assert p.returncode == 0, p.stderr[-2000:]
+  assert 'this process is done' in procs[1].stdout
+  one = mains.run('experiments.batch', *common, f'--workdir={tmp_path}/one', env=env)
   assert one.returncode == 0, one.stderr[-2000:]
   # Each process stored every other chunk; process 0 merged them all.
   assert json.loads((tmp_path / 'two' / 'timing-process1.json').read_text())['pairs_this_run'] == 4
