@@ -277,3 +277,19 @@ def test_audit_main_writes_the_report_and_refuses_bad_edits(tmp_path):
   assert (tmp_path / 'a' / 'report.html').is_file()
   proc = _run('experiments.audit', '--photos', '--edits=crop:x', f'--workdir={tmp_path}/b')
   assert proc.returncode == 2 and 'needs a number' in proc.stderr
+
+
+def test_certificate_parts_reports_each_allowance(tmp_path):
+  from icdjax.images import photos  # pylint: disable=import-outside-toplevel
+  path = tmp_path / 'camera.png'
+  Image.fromarray(photos.load('camera', 60)).save(path)
+  proc = _run('experiments.certificate_parts', f'--image={path}', '--hashes=whash,ahash')
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  report = json.loads(proc.stdout[proc.stdout.index('{'):])
+  for name in ('whash', 'ahash'):
+    psnr = report['hashes'][name]['max_psnr_db']
+    assert report['hashes'][name]['flips'] == 11 and set(psnr) == {
+        'float', 'roundings', 'clips', 'certificate'}
+    assert psnr['certificate'] >= max(psnr['float'], psnr['roundings'], psnr['clips'])
+  proc = _run('experiments.certificate_parts', f'--image={path}', '--hashes=neuralhash')
+  assert proc.returncode == 2 and 'neuralhash is not linear' in proc.stderr

@@ -206,7 +206,28 @@ def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips
   kept only as a floor. The box 0..255 is left out (a looser, still valid bound).
   """
   x0 = np.asarray(start_grey, np.float64)
-  f0, slack, norm2 = _evasion_terms(form, x0, slack_levels)
+  return _least_for_terms(form, *_evasion_terms(form, x0, slack_levels), flips, bits)
+
+
+def evasion_bound_parts(form: hashes.LinearForm, start_grey: np.ndarray, flips: int, *,
+                        slack_levels: float, bits=None) -> dict[str, float | None]:
+  """What each allowance of :func:`least_change_to_evade`'s certificate costs: its least
+  ``|dx|^2`` for the float pipeline (``'float'``), with the roundings' slack alone
+  (``'roundings'``: the clipped start, the float gain), with the clips' gain alone
+  (``'clips'``: the clipped start, no slack), and with both (``'certificate'``). The slack
+  only lowers the least change and the clips' gain bound is at least the float one, so the
+  certificate is at most each of the two parts."""
+  x0 = np.asarray(start_grey, np.float64)
+  ff0, fslack, fnorm2 = _evasion_terms(form, x0, 0.0)
+  cf0, cslack, cnorm2 = _evasion_terms(form, x0, slack_levels)
+  parts = {'float': (ff0, fslack, fnorm2), 'roundings': (cf0, cslack, fnorm2),
+           'clips': (cf0, np.zeros_like(cslack), cnorm2), 'certificate': (cf0, cslack, cnorm2)}
+  return {name: _least_for_terms(form, *terms, flips, bits) for name, terms in parts.items()}
+
+
+def _least_for_terms(form: hashes.LinearForm, f0: np.ndarray, slack: np.ndarray, norm2,
+                     flips: int, bits) -> float | None:
+  """:func:`least_change_to_evade` from the start's features, slacks and gain bound."""
   n = f0.shape[0]
   if form.centre == hashes.Centre.MEDIAN:
     m = np.median(f0)

@@ -178,3 +178,27 @@ def test_pillows_roundings_and_clips_stay_within_the_certificates_slack(name):
     worst_linear = max(worst_linear, float(np.max(np.abs(real - form.apply(grey)) - slack)))
   if name != 'phash':  # the clips move some linear features past the rounding slack
     assert worst_linear > 0, name
+
+
+@pytest.mark.parametrize('name', ['ahash', 'whash', 'pdq'])
+def test_the_certificates_parts_each_allow_for_one_thing(name):
+  """The float bound, the roundings alone, the clips alone and both: 'certificate' is the
+  certificate itself and 'float' the float pipeline's bound, and each allowance only lowers
+  the least change (PDQ's float pipeline has neither, so all four are one number)."""
+  rng = np.random.default_rng(4)
+  edges = np.kron(rng.integers(0, 2, (14, 12)) * 255, np.ones((5, 5)))[:67, :58]
+  grey = np.clip(edges + rng.integers(-3, 4, edges.shape), 0, 255)
+  spec = hashes.get(name)
+  form = spec.linear(*grey.shape)
+  bits = np.asarray(spec.bits(grey.astype(np.uint8)))
+  flips = spec.default_threshold() + 1  # just past the threshold
+  parts = bounds.evasion_bound_parts(form, grey, flips, slack_levels=spec.rounding_levels,
+                                     bits=bits)
+  assert parts['certificate'] == bounds.least_change_to_evade(
+      form, grey, flips, slack_levels=spec.rounding_levels, bits=bits)
+  assert parts['float'] == bounds.least_change_to_evade(form, grey, flips, bits=bits)
+  assert parts['certificate'] <= min(parts['roundings'], parts['clips'])
+  if name == 'pdq':
+    assert len(set(parts.values())) == 1
+  else:
+    assert parts['certificate'] < parts['float']  # the allowances cost something here

@@ -1,0 +1,52 @@
+"""What each allowance of the evasion certificate costs, on one image.
+
+  python -m experiments.certificate_parts --image=IMG --hashes=whash --threshold=10
+
+For each linear hash: the highest PSNR that any evasion beyond the threshold can reach in
+the float pipeline, with Pillow's 8-bit roundings alone allowed for, with its clips alone,
+and with both (the certificate that reports quote): where an attack lands between the float
+bound and the certificate, this says which allowance the gap is made of.
+"""
+
+import json
+
+from absl import flags
+import numpy as np
+
+from experiments import common
+from icdjax import goals
+from icdjax import hashes
+from icdjax.attacks import bounds
+from icdjax.images import files
+
+_IMAGE = flags.DEFINE_string('image', None, 'The image to evade (any size, grey or RGB).',
+                             required=True)
+_HASHES = flags.DEFINE_list('hashes', 'ahash,dhash,phash,whash,pdq', 'Linear hashes.')
+_THRESHOLD = flags.DEFINE_integer('threshold', None, 'Match threshold to beat (default: '
+                                  "each hash's own).", lower_bound=0)
+
+
+def main(argv):
+  del argv
+  image = files.load_image(_IMAGE.value)
+  rgb = np.repeat(image[..., None], 3, -1) if image.ndim == 2 else image
+  grey = np.asarray(rgb, np.float64) @ bounds.LUMA
+  report = {'image': _IMAGE.value, 'shape': list(rgb.shape), 'hashes': {}}
+  for name in _HASHES.value:
+    spec = hashes.get(name)
+    goal = goals.get('evade', threshold=_THRESHOLD.value).bind(spec)
+    flips = spec.n_bits - goal.verdict_slack(spec)
+    parts = bounds.evasion_bound_parts(spec.linear(*grey.shape), grey, flips,
+                                       slack_levels=spec.rounding_levels,
+                                       bits=np.asarray(spec.bits(rgb)))
+    report['hashes'][name] = {
+        'threshold': goal.threshold, 'flips': flips,
+        'max_psnr_db': {k: None if v is None else round(bounds.psnr_of_least(v, grey.size), 3)
+                        for k, v in parts.items()}}
+    print(f'{name} beyond {goal.threshold}: ' + ', '.join(
+        f'{k} {v} dB' for k, v in report['hashes'][name]['max_psnr_db'].items()), flush=True)
+  print(json.dumps(report, indent=2))
+
+
+if __name__ == '__main__':
+  common.run(main)
