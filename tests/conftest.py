@@ -1,9 +1,15 @@
 """Shared fixtures: the shipped real-MNIST sample (no network, no shared/ needed)."""
 
-import numpy as np
-import pytest
+import os
 
-from icdjax import data
+# The suite runs in two pytest-xdist workers: on a GPU, each takes what it needs of the
+# memory rather than most of it (set before any JAX backend starts).
+os.environ.setdefault('XLA_PYTHON_CLIENT_PREALLOCATE', 'false')
+
+import numpy as np  # pylint: disable=wrong-import-position
+import pytest  # pylint: disable=wrong-import-position
+
+from icdjax import data  # pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope='session')
