@@ -3,9 +3,10 @@
   python -m experiments.certificate_parts --image=IMG --hashes=whash --threshold=10
 
 For each linear hash: the highest PSNR that any evasion beyond the threshold can reach in
-the float pipeline, with Pillow's 8-bit roundings alone allowed for, with its clips alone,
-and with both (the certificate that reports quote): where an attack lands between the float
-bound and the certificate, this says which allowance the gap is made of.
+the float pipeline, from the features Pillow's clips give the image itself, with Pillow's
+8-bit roundings allowed for, with the clips' gain bound, and with both (the certificate that
+reports quote): where an attack lands between the float bound and the certificate, this says
+which allowance the gap is made of.
 """
 
 import json

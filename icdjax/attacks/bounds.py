@@ -212,15 +212,17 @@ def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips
 def evasion_bound_parts(form: hashes.LinearForm, start_grey: np.ndarray, flips: int, *,
                         slack_levels: float, bits=None) -> dict[str, float | None]:
   """What each allowance of :func:`least_change_to_evade`'s certificate costs: its least
-  ``|dx|^2`` for the float pipeline (``'float'``), with the roundings' slack alone
-  (``'roundings'``: the clipped start, the float gain), with the clips' gain alone
-  (``'clips'``: the clipped start, no slack), and with both (``'certificate'``). The slack
+  ``|dx|^2`` for the float pipeline (``'float'``), from the start's clipped features alone
+  (``'clipped start'``), with the roundings' slack (``'roundings'``: the clipped start, the
+  float gain), with the clips' gain bound (``'clips'``: the clipped start, no slack), and with
+  both (``'certificate'``). The slack
   only lowers the least change and the clips' gain bound is at least the float one, so the
   certificate is at most each of the two parts."""
   x0 = np.asarray(start_grey, np.float64)
   ff0, fslack, fnorm2 = _evasion_terms(form, x0, 0.0)
   cf0, cslack, cnorm2 = _evasion_terms(form, x0, slack_levels)
-  parts = {'float': (ff0, fslack, fnorm2), 'roundings': (cf0, cslack, fnorm2),
+  parts = {'float': (ff0, fslack, fnorm2), 'clipped start': (cf0, fslack, fnorm2),
+           'roundings': (cf0, cslack, fnorm2),
            'clips': (cf0, np.zeros_like(cslack), cnorm2), 'certificate': (cf0, cslack, cnorm2)}
   return {name: _least_for_terms(form, *terms, flips, bits) for name, terms in parts.items()}
 
