@@ -107,7 +107,15 @@ def run(module: str, *args: str, env: dict | None = None,
     server.stdin.flush()
     pid = int(server.stdout.readline())
     fired = []
-    timer = threading.Timer(timeout, lambda: (fired.append(pid), os.kill(pid, signal.SIGKILL)))
+
+    def kill():
+      fired.append(pid)
+      try:
+        os.kill(pid, signal.SIGKILL)
+      except ProcessLookupError:  # it ended just now
+        pass
+
+    timer = threading.Timer(timeout, kill)
     timer.start()
     status = int(server.stdout.readline())
     timer.cancel()
