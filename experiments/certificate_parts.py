@@ -36,6 +36,7 @@ def main(argv):
   for name in _HASHES.value:
     spec = hashes.get(name)
     goal = goals.get('evade', threshold=_THRESHOLD.value).bind(spec)
+    goals.check(goal, spec)
     flips = spec.n_bits - goal.verdict_slack(spec)
     parts = bounds.evasion_bound_parts(spec.linear(*grey.shape), grey, flips,
                                        slack_levels=spec.rounding_levels,

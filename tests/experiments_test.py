@@ -293,3 +293,6 @@ def test_certificate_parts_reports_each_allowance(tmp_path):
     assert psnr['certificate'] >= max(psnr['float'], psnr['roundings'], psnr['clips'])
   proc = _run('experiments.certificate_parts', f'--image={path}', '--hashes=neuralhash')
   assert proc.returncode == 2 and 'neuralhash is not linear' in proc.stderr
+  proc = _run('experiments.certificate_parts', f'--image={path}', '--hashes=ahash',
+              '--threshold=64')
+  assert proc.returncode == 2 and 'evade threshold must be an integer in [0, 63)' in proc.stderr
