@@ -31,20 +31,15 @@ def main(argv):
   del argv
   image = files.load_image(_IMAGE.value)
   rgb = np.repeat(image[..., None], 3, -1) if image.ndim == 2 else image
-  grey = np.asarray(rgb, np.float64) @ bounds.LUMA
   report = {'image': _IMAGE.value, 'shape': list(rgb.shape), 'hashes': {}}
   for name in _HASHES.value:
     spec = hashes.get(name)
     goal = goals.get('evade', threshold=_THRESHOLD.value).bind(spec)
     goals.check(goal, spec)
-    flips = spec.n_bits - goal.verdict_slack(spec)
-    parts = bounds.evasion_bound_parts(spec.linear(*grey.shape), grey, flips,
-                                       slack_levels=spec.rounding_levels,
-                                       bits=np.asarray(spec.bits(rgb)))
+    psnr = bounds.max_psnr_parts_for(goal, spec, rgb)
     report['hashes'][name] = {
-        'threshold': goal.threshold, 'flips': flips,
-        'max_psnr_db': {k: None if v is None else round(bounds.psnr_of_least(v, grey.size), 3)
-                        for k, v in parts.items()}}
+        'threshold': goal.threshold, 'flips': spec.n_bits - goal.verdict_slack(spec),
+        'max_psnr_db': {k: None if v is None else round(v, 3) for k, v in psnr.items()}}
     print(f'{name} beyond {goal.threshold}: ' + ', '.join(
         f'{k} {v} dB' for k, v in report['hashes'][name]['max_psnr_db'].items()), flush=True)
   print(json.dumps(report, indent=2))

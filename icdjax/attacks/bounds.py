@@ -215,9 +215,8 @@ def evasion_bound_parts(form: hashes.LinearForm, start_grey: np.ndarray, flips: 
   ``|dx|^2`` for the float pipeline (``'float'``), from the start's clipped features alone
   (``'clipped start'``), with the roundings' slack (``'roundings'``: the clipped start, the
   float gain), with the clips' gain bound (``'clips'``: the clipped start, no slack), and with
-  both (``'certificate'``). The slack
-  only lowers the least change and the clips' gain bound is at least the float one, so the
-  certificate is at most each of the two parts."""
+  both (``'certificate'``). The slack only lowers the least change and the clips' gain bound
+  is at least the float one, so ``'certificate'`` is at most ``'roundings'`` and ``'clips'``."""
   x0 = np.asarray(start_grey, np.float64)
   ff0, fslack, fnorm2 = _evasion_terms(form, x0, 0.0)
   cf0, cslack, cnorm2 = _evasion_terms(form, x0, slack_levels)
@@ -337,6 +336,17 @@ def _common_threshold(f0: np.ndarray, ones: np.ndarray, slack: np.ndarray, u_min
   down = np.cumsum(np.sort(below[:, ones] - above[:, ones], axis=1), 1)[:, u_min - 1:top]
   up = np.cumsum(np.sort(above[:, ~ones] - below[:, ~ones], axis=1), 1)[:, u_min - 1:top]
   return float(np.min(base[:, None] + down + up))
+
+
+def max_psnr_parts_for(goal, spec: hashes.HashSpec, original: np.ndarray) -> dict:
+  """:func:`evasion_bound_parts` of evading ``goal`` (bound to ``spec``) on uint8 RGB
+  ``original``, as the highest PSNR each part allows (None where none is claimed)."""
+  grey = np.asarray(original, np.float64) @ LUMA
+  parts = evasion_bound_parts(spec.linear(*grey.shape), grey,
+                              spec.n_bits - goal.verdict_slack(spec),
+                              slack_levels=spec.rounding_levels,
+                              bits=np.asarray(spec.bits(original)))
+  return {k: None if v is None else psnr_of_least(v, grey.size) for k, v in parts.items()}
 
 
 def psnr_of_least(least_sq: float, pixels: int) -> float:

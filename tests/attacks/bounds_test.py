@@ -7,6 +7,7 @@ from PIL import Image
 import pytest
 
 from icdjax import attacks
+from icdjax import goals
 from icdjax import hashes
 from icdjax import measures
 from icdjax.attacks import bounds
@@ -202,3 +203,13 @@ def test_the_certificates_parts_each_allow_for_one_thing(name):
     assert len(set(parts.values())) == 1
   else:
     assert parts['certificate'] < parts['float']  # the allowances cost something here
+
+
+def test_the_parts_certificate_is_the_one_reports_quote():
+  image = photos.load('camera', 60)
+  for name in ('whash', 'ahash'):
+    spec = hashes.get(name)
+    goal = goals.get('evade').bind(spec)
+    psnr = bounds.max_psnr_parts_for(goal, spec, image)
+    assert psnr['certificate'] == bounds.max_psnr_for(goal, spec, image, image)
+    assert psnr['float'] == bounds.max_psnr_for(goal, spec, image, image, rounding=False)
