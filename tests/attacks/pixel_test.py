@@ -71,7 +71,9 @@ def test_the_additive_attack_alone_still_matches(sample_test):
 def test_bad_config_is_refused():
   for kwargs in (dict(learning_rate=0.0), dict(rounds=0), dict(penalty_decay=2.0),
                  dict(smoothness=-1.0), dict(max_shift=1.5), dict(max_shift=-0.1),
-                 dict(warp_weight=-1.0), dict(warp_learning_rate=0.0)):
+                 dict(warp_weight=-1.0), dict(warp_learning_rate=0.0), dict(refine_rounds=-1),
+                 dict(refine_rounds=2.5), dict(refine_weight=-1.0),
+                 dict(refine_learning_rate=0.0)):
     with pytest.raises(ValueError):
       pixel.PixelConfig(**kwargs)
 
@@ -165,3 +167,25 @@ def test_the_l2_rule_lowers_the_exact_distance(sample_test):
   spec = hashes.get('ahash')
   start = np.sum(np.asarray(spec.bits(images[p[:, 1]])) != np.asarray(spec.bits(images[p[:, 0]])), 1)
   assert np.asarray(out.hamming_distance).mean() < start.mean() / 2
+
+
+@pytest.mark.parametrize('goal, most', [(goals.Collide(), 0.8), (goals.Evade(2), 0.5)])
+def test_refining_keeps_the_goal_and_shrinks_the_change(goal, most):
+  """After the first fake that reaches the goal, ``refine_rounds`` shrink the change while
+  keeping it reached: the returned fake still reaches it (its distance the exact one) and
+  changes the parent less (toy colour hash, Adam at 0.004: the first match overshoots)."""
+  from icdjax.images import photos  # pylint: disable=g-import-not-at-top
+  spec = _toy_colour_hash()
+  parent = photos.load('coffee', 64)[:40, :64]
+  original = parent if not goal.needs_parent else photos.load('chelsea', 64)[:40, :64]
+  target = np.asarray(goal.target(spec.bits(original)))  # an evasion counts to the complement
+  mse = {}
+  for rounds in (0, 20):
+    config = pixel.PixelConfig(hash=spec, goal=goal, step='adam', learning_rate=0.004,
+                               refine_rounds=rounds)
+    out = pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), config)
+    fake = np.asarray(out.fake)
+    assert int(out.hamming_distance) == int(np.sum(np.asarray(spec.bits(fake)) != target))
+    assert bool(config.goal.reached(int(out.hamming_distance)))
+    mse[rounds] = float(np.mean(np.square(fake.astype(np.float64) - parent)))
+  assert mse[20] <= most * mse[0]
