@@ -105,8 +105,9 @@ class PixelConfig:
       The optimiser's state starts afresh, the margin stays where it was, and a round's
       fake replaces the kept one only where it still reaches the goal (every stand-in
       too) with less energy. The penalty's scale starts at ``refine_weight`` and adapts:
-      times :data:`REFINE_UP` after a round that keeps the goal, :data:`REFINE_DOWN` after
-      one that loses it (the hash loss then pulls the change back).
+      times :data:`REFINE_DOWN` after a round that loses the goal (the hash loss then pulls
+      the change back), times :data:`REFINE_UP` after one that keeps it, up to
+      ``refine_weight``.
     refine_weight: the penalty's first scale while refining.
     refine_learning_rate: the step while refining (the step rule's, in [0, 1] units).
   """
@@ -188,12 +189,14 @@ def _projected_change(parent, target, config):
   return fake.astype(jnp.float32) - jnp.asarray(parent, jnp.float32)
 
 
-# The refinement's penalty scale after a round that keeps the goal, and after one that
-# loses it. NeuralHash, coins' hash on hubble_deep_field, 40 rounds of 10 steps at 0.001:
+# The refinement's penalty scale after a round that keeps the goal (at most
+# ``refine_weight``), and after one that loses it. NeuralHash, coins' hash on hubble_deep_field, 40 rounds of 10 steps at 0.001:
 # a fixed scale of 100 took the collision from 24.6 to 27.4 dB (20 rounds), 1,000 to 29.9,
 # and 3,000 lost it in the first round and kept nothing; backing off (x0.7 on a loss)
-# from 3,000 kept 27.4; growing on a keep (x1.1 or x1.25) from 1,000 oscillated (28.6, 27.9).
-REFINE_UP, REFINE_DOWN = 1.0, 0.7
+# for good kept 27.4 from either; growing on a keep without a cap (x1.1 or x1.25) from
+# 1,000 oscillated (28.6, 27.9); backing off and recovering up to the first scale (this
+# rule) kept 29.0 from 1,000 and 28.2 from 3,000.
+REFINE_UP, REFINE_DOWN = 1.0 / 0.7, 0.7
 
 
 class StepRule(NamedTuple):
@@ -294,10 +297,12 @@ def objective(change: Change | jnp.ndarray, parent: jnp.ndarray, target_bits: jn
 
 
 def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
-           config: PixelConfig) -> PixelResult:
+           config: PixelConfig, start: jnp.ndarray | None = None) -> PixelResult:
   """One attack: uint8 ``original`` and ``parent [H, W]`` (``[H, W, 3]`` for a hash that
   reads colour, NeuralHash) -> a fake and its exact distance. ``key`` is unused (the
-  attack is deterministic)."""
+  attack is deterministic). ``start``: a uint8 fake of the parent's shape to continue
+  from (an earlier attack's), instead of ``config.start``; the penalty and the refining
+  still measure the change from ``parent``."""
   del key
   spec = config.hash
   target = config.goal.target(spec.target(original))
@@ -360,12 +365,14 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
     better = ~done & (~reached | (holds_goal & (energy(change) < energy(kept))))
     kept = jax.tree.map(lambda a, b: jnp.where(better, a, b), change, kept)
     refining = reached & ~done
-    weight = jnp.where(refining, weight * jnp.where(holds_goal, REFINE_UP, REFINE_DOWN), weight)
+    weight = jnp.where(refining, jnp.minimum(weight * jnp.where(holds_goal, REFINE_UP, REFINE_DOWN),
+                                             config.refine_weight), weight)
     return (change, opt, jnp.where(better, new_dist, dist), jnp.where(better, new_ok, ok),
             k + jnp.where(reached | done, 0, 1), kept, r + jnp.where(refining, 1, 0), weight)
 
-  change0 = no_change(jnp.shape(parent), config)._replace(
-      delta=_STARTS[config.start](parent, target, config) / 255.0)
+  first = (_STARTS[config.start](parent, target, config) if start is None
+           else jnp.asarray(start, jnp.float32) - jnp.asarray(parent, jnp.float32))
+  change0 = no_change(jnp.shape(parent), config)._replace(delta=first / 255.0)
   opt0 = tx.init(change0)
   # A while loop: vmapped, a chunk runs while any of its pairs has not finished.
   carry = (change0, opt0, *holds(change0), jnp.array(0, jnp.int32), change0,

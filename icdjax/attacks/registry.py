@@ -61,6 +61,8 @@ class Family(NamedTuple):
   cpu_chunk: int = 1024  # pairs per CPU device per vmapped chunk (what fits its caches)
   goals: tuple[str, ...] = ('collide',)  # the goals it can reach
   query_only: bool = False  # sees only the hash's bits (any hash); else needs its relaxed form
+  resumes: bool = False  # its run takes start= (a fake to go on from; the change still counts
+                         # from the parent)
 
 
 ACCELERATOR_CHUNK = 1024  # pairs per GPU/TPU device per chunk, every family
@@ -112,10 +114,14 @@ class Attack:
     """The transformations its fakes must outlive (empty for most families)."""
     return getattr(self.config, 'survive', ())
 
-  def __call__(self, key, original, parent) -> AttackOutput:
+  def __call__(self, key, original, parent, start=None) -> AttackOutput:
     """The fake and its exact distance from the *original's* hash (families measure
-    against their goal's target; for an evasion that is the complement)."""
-    out = self.family.run(key, original, parent, self.config)
+    against their goal's target; for an evasion that is the complement). ``start``: an
+    earlier fake of ``parent`` to go on from, for a family that ``resumes``."""
+    if start is not None and not self.family.resumes:
+      raise ValueError(f'attack family {self.family.name} cannot go on from a fake')
+    extra = {} if start is None else {'start': start}
+    out = self.family.run(key, original, parent, self.config, **extra)
     queries = getattr(out, 'queries', None)
     if self.polish:
       return self.finish(out[0], original)._replace(queries=queries)
@@ -238,14 +244,14 @@ register(Family('projection', projection.ProjectionConfig, projection.attack,
 register(Family('pixel', pixel.PixelConfig, pixel.attack,
                 'Adam on a smooth stroke shift and an additive change: hinge hash loss + '
                 'perceptual penalty', trains_per_pair=False, cpu_chunk=128,
-                goals=('collide', 'evade')))
+                goals=('collide', 'evade'), resumes=True))
 register(Family('robust', functools.partial(pixel.PixelConfig, start=None,
                                             learning_rate=0.001, stroke_weight=0.0,
                                             margin=None, smoothness=4.0, rounds=30,
                                             max_shift=0.0),
                 pixel.attack, "the projection's least-change fake (the parent for a hash "
                 'without a linear form), then steps over the --survive transformations (EOT)',
-                trains_per_pair=False, cpu_chunk=128, goals=('collide', 'evade')))
+                trains_per_pair=False, cpu_chunk=128, goals=('collide', 'evade'), resumes=True))
 register(Family('amortized', amortized.AmortizedConfig, amortized.attack,
                 'one forward pass of a conditional network trained once per hash',
                 trains_per_pair=False))

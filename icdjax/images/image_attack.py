@@ -130,8 +130,8 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
   original_bits = jnp.asarray(np.asarray(spec.bits(original)))  # exact, from the colour original
   target = np.asarray(goal.target(np.asarray(original_bits)))  # what the distances are to
   start = time.perf_counter()
-  fake, distance, used, queries = _rounds(parent, original_bits, target, attack, seed, rounds,
-                                          colour)
+  fake, distance, used, queries = _rounds(parent, None, original_bits, target, attack, seed,
+                                          rounds, colour)
   # The stand-ins only approximate the real transformations: while a real one
   # breaks the match, run again from this fake, asking the stand-ins for more.
   for _ in range(retries):
@@ -140,8 +140,8 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
     attack = attacks.Attack(attack.family, dataclasses.replace(
         attack.config, survive_bits=goal.stricter(attack.config.survive_bits, spec)),
         attack.polish)
-    again, again_distance, more, more_queries = _rounds(fake, original_bits, target, attack, seed,
-                                                        rounds, colour)
+    again, again_distance, more, more_queries = _rounds(parent, fake, original_bits, target,
+                                                        attack, seed, rounds, colour)
     used += more
     queries = None if queries is None else queries + more_queries
     if not goal.reached(again_distance):
@@ -165,24 +165,31 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
 _RETRIES = 2
 
 
-def _rounds(fake, original_bits, target, attack, seed, rounds, colour):
+def _rounds(parent, start, original_bits, target, attack, seed, rounds, colour):
   """The attack on the grey image, then projection polishes while the colour
   fake misses; returns the fake, our exact distance, the rounds run and the queries
-  (None for a family that does not count them)."""
+  (None for a family that does not count them). ``start``: a fake to go on from (None:
+  the parent). A hash without a linear form has no polish: a family that ``resumes`` goes
+  on from the fake with its change still counted from the parent (so refining shrinks the
+  whole change); any other runs again with the fake as its parent."""
   spec = attack.hash
+  resumes = attack.family.resumes and not spec.is_linear
+  fake = parent if start is None else start
   distance, used, queries = None, 0, None
   for used in range(1, rounds + 1):
-    # a hash without a linear form has no projection polish: its later rounds run the
-    # attack again from the fake
     polish = used - 1 if spec.is_linear else 0
+    going_on = resumes and fake is not parent
+    base = parent if going_on else fake
     key = jax.random.PRNGKey(seed)
     if spec.channels == 3:  # the hash reads colour: the attack changes R, G and B itself
-      out, asked = _jitted(attack, polish)(key, original_bits, jnp.asarray(fake))
+      args = (jnp.asarray(base),) + ((jnp.asarray(fake),) if going_on else ())
+      out, asked = _jitted(attack, polish, going_on)(key, original_bits, *args)
       fake = np.asarray(out)
     else:
-      g = measures.grey(fake)
-      out, asked = _jitted(attack, polish)(key, original_bits, jnp.asarray(g))
-      fake = add_luminance(fake, np.asarray(out).astype(np.float64) - g, colour=colour,
+      g = measures.grey(base)
+      args = (jnp.asarray(g),) + ((jnp.asarray(measures.grey(fake)),) if going_on else ())
+      out, asked = _jitted(attack, polish, going_on)(key, original_bits, *args)
+      fake = add_luminance(base, np.asarray(out).astype(np.float64) - g, colour=colour,
                            rounded_grey=spec.rounded_grey)
     if asked is not None:
       queries = (queries or 0) + int(asked)
@@ -209,14 +216,17 @@ def clear_compiled() -> None:
   jax.clear_caches()
 
 
-def _jitted(attack: attacks.Attack, polish_round: int = 0):
+def _jitted(attack: attacks.Attack, polish_round: int = 0, going_on: bool = False):
   """The attack (round 0) or a polish on grey images, jitted once. A polish
   runs at least one projection stage with a margin that doubles each round:
   the grey image only approximates what the judge hashes (Pillow's rounded
-  ``L``; PDQ's float luminance), so bits near their threshold need room."""
-  key = (attack, polish_round)
+  ``L``; PDQ's float luminance), so bits near their threshold need room.
+  ``going_on``: the attack from a given fake, ``(key, original, parent, start)``."""
+  key = (attack, polish_round, going_on)
   if key not in _JITTED:
-    if polish_round:
+    if going_on:
+      _JITTED[key] = jax.jit(lambda k, o, g, s: attack(k, o, g, start=s)[::2])
+    elif polish_round:
       config = projection.ProjectionConfig(
           hash=attack.hash, goal=attack.goal, min_stages=1,
           margin=2.0 ** polish_round, stroke_weight=getattr(attack.config, 'stroke_weight', 2.0))

@@ -1,5 +1,7 @@
 """icdjax.attacks.pixel: the objective is finite and differentiable; the attack lowers the distance."""
 
+import dataclasses
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -189,3 +191,25 @@ def test_refining_keeps_the_goal_and_shrinks_the_change(goal, most):
     assert bool(config.goal.reached(int(out.hamming_distance)))
     mse[rounds] = float(np.mean(np.square(fake.astype(np.float64) - parent)))
   assert mse[20] <= most * mse[0]
+
+
+def test_going_on_from_a_fake_counts_the_change_from_the_parent():
+  """``start``: the attack goes on from an earlier fake. A fake that already reaches the goal
+  comes back as it is without refining, and refined towards the parent with it (so later
+  rounds shrink the whole change, not only their own)."""
+  from icdjax.images import photos  # pylint: disable=g-import-not-at-top
+  spec = _toy_colour_hash()
+  parent = photos.load('coffee', 64)[:40, :64]
+  original = photos.load('chelsea', 64)[:40, :64]
+  config = pixel.PixelConfig(hash=spec, step='adam', learning_rate=0.004)
+  first = np.asarray(pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), config).fake)
+  again = pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), config,
+                       start=jnp.asarray(first))
+  np.testing.assert_array_equal(np.asarray(again.fake), first)
+  assert int(again.hamming_distance) == 0
+  refine = dataclasses.replace(config, refine_rounds=20)
+  shrunk = np.asarray(pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), refine,
+                                   start=jnp.asarray(first)).fake)
+  assert int(np.sum(np.asarray(spec.bits(shrunk)) != np.asarray(spec.bits(original)))) == 0
+  change = lambda f: float(np.mean(np.square(f.astype(np.float64) - parent)))  # pylint: disable=unnecessary-lambda-assignment
+  assert change(shrunk) <= 0.8 * change(first)

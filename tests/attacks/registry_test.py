@@ -23,6 +23,11 @@ def test_registry_names_and_errors():
   assert a.describe()['config']['hash'] == 'phash'
   assert attacks.get('projection', polish=True).name == 'projection+polish'
   assert hash(attacks.get('pixel')) == hash(attacks.get('pixel'))
+  # only a family that resumes goes on from a given fake
+  assert {n for n in attacks.names() if attacks.get(n).family.resumes} == {'pixel', 'robust'}
+  digit = np.zeros((28, 28), np.uint8)
+  with pytest.raises(ValueError, match='projection cannot go on from a fake'):
+    attacks.get('projection')(None, digit, digit, start=digit)
 
 
 class _Device:
