@@ -36,6 +36,7 @@ the saved file afterwards (:mod:`icdjax.images.image_attack`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Callable, NamedTuple
 
@@ -190,12 +191,13 @@ def _projected_change(parent, target, config):
 
 
 # The refinement's penalty scale after a round that keeps the goal (at most
-# ``refine_weight``), and after one that loses it. NeuralHash, coins' hash on hubble_deep_field, 40 rounds of 10 steps at 0.001:
-# a fixed scale of 100 took the collision from 24.6 to 27.4 dB (20 rounds), 1,000 to 29.9,
-# and 3,000 lost it in the first round and kept nothing; backing off (x0.7 on a loss)
-# for good kept 27.4 from either; growing on a keep without a cap (x1.1 or x1.25) from
-# 1,000 oscillated (28.6, 27.9); backing off and recovering up to the first scale (this
-# rule) kept 29.0 from 1,000 and 28.2 from 3,000.
+# ``refine_weight``), and after one that loses it. NeuralHash, coins' hash on
+# hubble_deep_field, 40 rounds of 10 steps at 0.001: a fixed scale of 100 took the
+# collision from 24.6 to 27.4 dB (20 rounds), 1,000 to 29.9, and 3,000 lost it in the
+# first round and kept nothing; backing off (x0.7 on a loss) for good kept 27.4 from
+# either; growing on a keep without a cap (x1.1 or x1.25) from 1,000 oscillated (28.6,
+# 27.9); backing off and recovering up to the first scale (this rule) kept 29.0 from
+# 1,000 and 28.2 from 3,000.
 REFINE_UP, REFINE_DOWN = 1.0 / 0.7, 0.7
 
 
@@ -352,7 +354,7 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
     reached = config.goal.reached(dist) & ok
     done = ~unfinished(carry)
     opt = jax.tree.map(lambda a, b: jnp.where(reached & (r == 0), a, b), opt0, opt)
-    steps = lambda v: jnp.full((config.check_every,), v)  # pylint: disable=unnecessary-lambda-assignment
+    steps = functools.partial(jnp.full, (config.check_every,))
     scales = (steps(jnp.where(reached, weight,
                               config.penalty_decay ** k.astype(jnp.float32))),
               steps(config.margin * config.margin_growth ** k.astype(jnp.float32)),

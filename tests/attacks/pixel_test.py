@@ -211,5 +211,5 @@ def test_going_on_from_a_fake_counts_the_change_from_the_parent():
   shrunk = np.asarray(pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), refine,
                                    start=jnp.asarray(first)).fake)
   assert int(np.sum(np.asarray(spec.bits(shrunk)) != np.asarray(spec.bits(original)))) == 0
-  change = lambda f: float(np.mean(np.square(f.astype(np.float64) - parent)))  # pylint: disable=unnecessary-lambda-assignment
-  assert change(shrunk) <= 0.8 * change(first)
+  assert np.mean(np.square(shrunk - parent.astype(np.float64))) <= 0.8 * np.mean(
+      np.square(first - parent.astype(np.float64)))
