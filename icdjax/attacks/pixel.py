@@ -306,6 +306,8 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
   from (an earlier attack's), instead of ``config.start``; the penalty and the refining
   still measure the change from ``parent``."""
   del key
+  if start is not None and jnp.shape(start) != jnp.shape(parent):
+    raise ValueError(f'pixel start has shape {jnp.shape(start)}, the parent {jnp.shape(parent)}')
   spec = config.hash
   target = config.goal.target(spec.target(original))
   parent_f = jnp.asarray(parent, jnp.float32) / 255.0

@@ -207,6 +207,9 @@ def test_going_on_from_a_fake_counts_the_change_from_the_parent():
                        start=jnp.asarray(first))
   np.testing.assert_array_equal(np.asarray(again.fake), first)
   assert int(again.hamming_distance) == 0
+  with pytest.raises(ValueError, match=r'pixel start has shape \(40, 32, 3\), the parent'):
+    pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), config,
+                 start=jnp.asarray(first[:, :32]))
   refine = dataclasses.replace(config, refine_rounds=20)
   shrunk = np.asarray(pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), refine,
                                    start=jnp.asarray(first)).fake)
