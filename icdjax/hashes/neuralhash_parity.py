@@ -70,29 +70,49 @@ def parity(images, log=print) -> dict:
           'near_tie_bits': ties, 'images_with_a_near_tie': tie_images}
 
 
-def speed(repeats: int = 5) -> dict:
+def _median_seconds(call, repeats: int) -> float:
+  """The median wall time of ``call()`` over ``repeats`` calls (after one to warm up):
+  one slow call, another process's moment on the core, moves it less than a mean."""
+  call()
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    call()
+    times.append(time.perf_counter() - start)
+  return float(np.median(times))
+
+
+def speed(repeats: int = 15) -> dict:
   """Seconds per image of the forward pass (network input to logits), ours (jitted JAX)
-  and onnxruntime's, at batch 1 and 16, and their ratio."""
-  graph, _ = nh.network()
+  and onnxruntime's, at batch 1 and 16, and their ratio; and ours of a gradient (the
+  forward pass and the backward pass of a loss on the 96 projections, what an attack's
+  step costs; onnxruntime has none), both also with every convolution through XLA's
+  ``conv_general_dilated`` (``xla_*``: how this module ran before depthwise and 1x1
+  convolutions were written out). Each is the median of ``repeats`` calls."""
+  graph, seed = nh.network()
   session = nh._session()  # pylint: disable=protected-access
-  fn = jax.jit(lambda x: nh.onnx_graph.run(graph, graph.params, x))
+  name = session.get_inputs()[0].name
+  seed = jnp.asarray(seed)
+  def forward_and_gradient(xla):
+    forward = jax.jit(lambda x: nh.onnx_graph.run(graph, graph.params, x, xla_convolutions=xla))
+    return forward, jax.jit(jax.grad(lambda x: jnp.sum(jnp.tanh(forward(x) @ seed.T / 256.0))))
+  (fn, grad), (xla_fn, xla_grad_fn) = forward_and_gradient(False), forward_and_gradient(True)
   out = {}
   for batch in (1, 16):
     x = np.random.default_rng(0).uniform(-1, 1, (batch, nh.SIZE, nh.SIZE, 3)).astype(np.float32)
     nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-    fn(jnp.asarray(x)).block_until_ready()
-    start = time.perf_counter()
-    for _ in range(repeats):
-      fn(jnp.asarray(x)).block_until_ready()
-    ours = (time.perf_counter() - start) / repeats / batch
-    name = session.get_inputs()[0].name
-    session.run(None, {name: nchw[:1]})
-    start = time.perf_counter()
-    for _ in range(repeats):
-      for i in range(batch):  # the file's input shape is fixed at batch 1
-        session.run(None, {name: nchw[i:i + 1]})
-    theirs = (time.perf_counter() - start) / repeats / batch
+    xj = jnp.asarray(x)
+    ours = _median_seconds(lambda: fn(xj).block_until_ready(), repeats) / batch
+    ours_grad = _median_seconds(lambda: grad(xj).block_until_ready(), repeats) / batch
+    xla = _median_seconds(lambda: xla_fn(xj).block_until_ready(), repeats) / batch
+    xla_grad = _median_seconds(lambda: xla_grad_fn(xj).block_until_ready(), repeats) / batch
+    theirs = _median_seconds(  # the file's input shape is fixed at batch 1
+        lambda: [session.run(None, {name: nchw[i:i + 1]}) for i in range(batch)],
+        repeats) / batch
     out[f'batch{batch}'] = {'jax_s_per_image': round(ours, 4),
                             'onnxruntime_s_per_image': round(theirs, 4),
-                            'jax_over_onnxruntime': round(ours / theirs, 2)}
+                            'jax_over_onnxruntime': round(ours / theirs, 2),
+                            'jax_gradient_s_per_image': round(ours_grad, 4),
+                            'xla_convolutions_s_per_image': round(xla, 4),
+                            'xla_convolutions_gradient_s_per_image': round(xla_grad, 4)}
   return out

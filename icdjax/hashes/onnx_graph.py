@@ -9,6 +9,9 @@ GPU: convolution weights are turned from ONNX's OIHW to HWIO once, at load time,
 and the ONNX tensors of shape ``[N, C, 1, 1]`` become ``[N, 1, 1, C]``. Everything
 is pure, so the network jits, vmaps and differentiates like any other function.
 
+Depthwise and 1x1 convolutions, most of the network, do not go through XLA's
+convolution (slow on CPU for them): see :func:`_conv` and :mod:`depthwise`.
+
 Supported: Conv (groups, strides, SAME_UPPER or explicit padding, bias),
 InstanceNormalization, Add, Mul, Clip (bounds as inputs, opset 12), Relu and
 AveragePool without padding. Anything else is refused by name at load time, so a
@@ -25,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from icdjax import checks
+from icdjax.hashes import depthwise
 
 SUPPORTED = ('Conv', 'InstanceNormalization', 'Add', 'Mul', 'Clip', 'Relu', 'AveragePool')
 _HIGHEST = jax.lax.Precision.HIGHEST  # no TF32 on GPUs: logits within 1e-4 of onnxruntime
@@ -96,17 +100,30 @@ def load(path) -> Graph:
                g.input[0].name, g.output[0].name, shape)
 
 
-def _conv(step: Step, x, w, b=None):
+def _conv(step: Step, x, w, b=None, xla=False):
+  """Conv in NHWC with HWIO weights. Two forms XLA's CPU backend runs slowly are written
+  out: a depthwise convolution (one filter per channel) as :func:`depthwise.depthwise`'s
+  shifted sums, and a 1x1 convolution as a matrix product; the rest (the network's
+  first, dense 3x3), and every one with ``xla``, goes to ``conv_general_dilated``."""
   strides = tuple(step.attr('strides', (1, 1)))
-  if step.attr('auto_pad', 'NOTSET') == 'SAME_UPPER':
-    padding = 'SAME'  # the extra pixel at the end, as ONNX's SAME_UPPER
+  dilations = tuple(step.attr('dilations', (1, 1)))
+  group = int(step.attr('group', 1))
+  kh, kw, cin, cout = w.shape
+  if step.attr('auto_pad', 'NOTSET') == 'SAME_UPPER':  # the extra pixel at the end
+    pads = depthwise.same_upper_pads(x.shape[1:3], (kh, kw), strides)
   else:
     p = tuple(step.attr('pads', (0, 0, 0, 0)))
-    padding = ((p[0], p[2]), (p[1], p[3]))
-  y = jax.lax.conv_general_dilated(
-      x, w, strides, padding, rhs_dilation=tuple(step.attr('dilations', (1, 1))),
-      dimension_numbers=('NHWC', 'HWIO', 'NHWC'),
-      feature_group_count=int(step.attr('group', 1)), precision=_HIGHEST)
+    pads = ((p[0], p[2]), (p[1], p[3]))
+  plain = dilations == (1, 1) and not xla
+  if plain and group > 1 and cin == 1 and group == cout == x.shape[-1]:
+    y = depthwise.depthwise(x, w[:, :, 0, :], strides, pads)
+  elif plain and group == 1 and (kh, kw) == (1, 1) and strides == (1, 1) and not any(sum(pads, ())):
+    y = jnp.einsum('nhwc,cd->nhwd', x, w[0, 0], precision=_HIGHEST)
+  else:
+    y = jax.lax.conv_general_dilated(
+        x, w, strides, pads, rhs_dilation=dilations,
+        dimension_numbers=('NHWC', 'HWIO', 'NHWC'), feature_group_count=group,
+        precision=_HIGHEST)
   return y if b is None else y + b
 
 
@@ -138,13 +155,19 @@ _OPS = {
 }
 
 
-def run(graph: Graph, params: dict, images: jnp.ndarray) -> jnp.ndarray:
+def run(graph: Graph, params: dict, images: jnp.ndarray,
+        xla_convolutions: bool = False) -> jnp.ndarray:
   """The graph's first output for float ``[N, H, W, C]`` images (NHWC), flattened to
-  ``[N, -1]``. ``params`` is ``graph.params`` (or a differentiable copy)."""
+  ``[N, -1]``. ``params`` is ``graph.params`` (or a differentiable copy).
+  ``xla_convolutions``: every Conv through ``conv_general_dilated`` (to compare speeds;
+  on a GPU, cuDNN's grouped convolutions may be the faster)."""
   values = dict(params)
   values[graph.input_name] = images
   for step in graph.steps:
     args = [values[name] for name in step.inputs if name]
-    values[step.outputs[0]] = _OPS[step.op](step, *args)
+    if step.op == 'Conv':
+      values[step.outputs[0]] = _conv(step, *args, xla=xla_convolutions)
+    else:
+      values[step.outputs[0]] = _OPS[step.op](step, *args)
   out = values[graph.output_name]
   return out.reshape(out.shape[0], -1)

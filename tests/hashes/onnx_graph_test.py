@@ -20,7 +20,8 @@ def _model(path, extra_op=None):
            c('s', rng.uniform(0.5, 2, 8)), c('t', rng.normal(size=8)),
            c('w2', rng.normal(size=(8, 1, 5, 5))), c('three', [3.0]), c('lo', [0.0]),
            c('hi', [6.0]), c('sixth', [1 / 6]), c('w3', rng.normal(size=(4, 8, 1, 1))),
-           c('b3', rng.normal(size=4))]
+           c('b3', rng.normal(size=4)), c('w4', rng.normal(size=(8, 1, 3, 3))),
+           c('b4', rng.normal(size=8))]
   nodes = [
       helper.make_node('Conv', ['x', 'w1', 'b1'], ['a'], auto_pad='SAME_UPPER', strides=[2, 2],
                        kernel_shape=[3, 3]),
@@ -36,7 +37,9 @@ def _model(path, extra_op=None):
                        strides=[1, 1]),
       helper.make_node('AveragePool', ['i'], ['j'], kernel_shape=[5, 6], pads=[0, 0, 0, 0]),
       helper.make_node('Mul', ['i', 'j'], ['k']),  # squeeze-excite's broadcast
-      helper.make_node('Conv', ['k', 'w3', 'b3'], ['y'], kernel_shape=[1, 1],
+      helper.make_node('Conv', ['k', 'w4', 'b4'], ['m'], group=8, kernel_shape=[3, 3],
+                       pads=[1, 0, 1, 1], strides=[2, 2]),  # depthwise, strided, uneven pads
+      helper.make_node('Conv', ['m', 'w3', 'b3'], ['y'], kernel_shape=[1, 1],
                        pads=[0, 0, 0, 0]),
   ]
   if extra_op:
@@ -60,6 +63,9 @@ def test_every_operation_equals_onnxruntime(tmp_path):
   expect = ref.transpose(0, 2, 3, 1).reshape(1, -1)  # our output is NHWC, flattened
   assert ours.shape == expect.shape
   np.testing.assert_allclose(ours, expect, rtol=1e-4, atol=1e-4)
+  xla = onnx_graph.run(graph, graph.params, jnp.asarray(x.transpose(0, 2, 3, 1)),
+                       xla_convolutions=True)  # every Conv through XLA: the same
+  np.testing.assert_allclose(xla, expect, rtol=1e-4, atol=1e-4)
 
 
 def test_unsupported_operations_and_bad_files_are_refused(tmp_path):
