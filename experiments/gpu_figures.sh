@@ -9,6 +9,9 @@
 #    image: the 9 bundled photos + IMAGES (default 20) further images of make_variants' seed 0
 #    (the evasion benchmark's first ones);
 # 2. NeuralHash evasion beyond 16 (pixel) on the same images, seconds per image;
+# 0. (into devices.txt) NeuralHash's forward pass and gradient, seconds per image at batch 1
+#    and 16, with the depthwise convolutions written out and through XLA (cuDNN), beside
+#    onnxruntime's (on the device's CPU);
 # 3. NeuralHash collisions vmapped over PAIRS (default 1024) pairs of the shipped MNIST
 #    sample in chunks of CHUNK (default 256): attacks per second, and the share that reached
 #    distance 0 (ROUNDS: the pixel family's exact checks, default its own).
@@ -21,6 +24,8 @@ CHUNK=${CHUNK:-256}
 export XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
 mkdir -p "$OUT" "$WORK"
 python -c 'import jax; print(jax.devices())' | tee "$OUT/devices.txt"
+python -c 'import json; from icdjax.hashes import neuralhash_parity as p; \
+print(json.dumps({"neuralhash_speed": p.speed()}))' | tee -a "$OUT/devices.txt"
 [[ -f "$WORK/images/recipes.json" ]] || \
     python -m experiments.make_variants --out="$WORK/images" --count="$IMAGES" --seed=0
 summary() {  # name: the run's summary.json, its seconds and rates only, into OUT
