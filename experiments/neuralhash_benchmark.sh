@@ -10,8 +10,8 @@
 #            (the first PAIRS=N in photo_pairs' order, where each 9 give every photo both roles;
 #            default all 72; COLLIDE_SET: its settings,
 #            default Adam at 0.004 for 30 checks of 10 steps, the best of the probes in
-#            BUILD_NOTES §11, then 40 checks that shrink a collision once found; the
-#            72-pair figures of §11 were measured without them: COLLIDE_SET=
+#            BUILD_NOTES §11, then 40 checks that shrink a collision once found; §11 gives
+#            72-pair figures with them and, earlier, without: COLLIDE_SET=
 #            step=adam,learning_rate=0.004,rounds=30);
 #   transfer the same images evaded, and the same pairs collided, against PDQ (projection),
 #            and both hashes' fakes judged by both references (OUT/transfer-*.md);
