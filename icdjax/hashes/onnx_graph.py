@@ -110,7 +110,8 @@ def _conv(step: Step, x, w, b=None, xla=False):
   group = int(step.attr('group', 1))
   kh, kw, cin, cout = w.shape
   if step.attr('auto_pad', 'NOTSET') == 'SAME_UPPER':  # the extra pixel at the end
-    pads = depthwise.same_upper_pads(x.shape[1:3], (kh, kw), strides)
+    span = tuple((k - 1) * d + 1 for k, d in zip((kh, kw), dilations))  # a dilated kernel's
+    pads = depthwise.same_upper_pads(x.shape[1:3], span, strides)
   else:
     p = tuple(step.attr('pads', (0, 0, 0, 0)))
     pads = ((p[0], p[2]), (p[1], p[3]))

@@ -21,7 +21,7 @@ def _model(path, extra_op=None):
            c('w2', rng.normal(size=(8, 1, 5, 5))), c('three', [3.0]), c('lo', [0.0]),
            c('hi', [6.0]), c('sixth', [1 / 6]), c('w3', rng.normal(size=(4, 8, 1, 1))),
            c('b3', rng.normal(size=4)), c('w4', rng.normal(size=(8, 1, 3, 3))),
-           c('b4', rng.normal(size=8))]
+           c('b4', rng.normal(size=8)), c('w5', rng.normal(size=(8, 8, 3, 3)))]
   nodes = [
       helper.make_node('Conv', ['x', 'w1', 'b1'], ['a'], auto_pad='SAME_UPPER', strides=[2, 2],
                        kernel_shape=[3, 3]),
@@ -37,7 +37,9 @@ def _model(path, extra_op=None):
                        strides=[1, 1]),
       helper.make_node('AveragePool', ['i'], ['j'], kernel_shape=[5, 6], pads=[0, 0, 0, 0]),
       helper.make_node('Mul', ['i', 'j'], ['k']),  # squeeze-excite's broadcast
-      helper.make_node('Conv', ['k', 'w4', 'b4'], ['m'], group=8, kernel_shape=[3, 3],
+      helper.make_node('Conv', ['k', 'w5'], ['kd'], pads=[2, 2, 2, 2], dilations=[2, 2],
+                       kernel_shape=[3, 3]),  # dilated, through XLA's convolution
+      helper.make_node('Conv', ['kd', 'w4', 'b4'], ['m'], group=8, kernel_shape=[3, 3],
                        pads=[1, 0, 1, 1], strides=[2, 2]),  # depthwise, strided, uneven pads
       helper.make_node('Conv', ['m', 'w3', 'b3'], ['y'], kernel_shape=[1, 1],
                        pads=[0, 0, 0, 0]),
