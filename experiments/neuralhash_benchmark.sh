@@ -8,18 +8,21 @@
 #            photos alone beyond 0, 4 and 8 bits (THRESHOLDS);
 #   collide  ordered pairs of the bundled photos (512 px) collided by the pixel family
 #            (the first PAIRS=N in photo_pairs' order, where each 9 give every photo both roles;
-#            default all 72; COLLIDE_SET: its settings,
-#            default Adam at 0.004 for 30 checks of 10 steps, the best of the probes in
-#            BUILD_NOTES §11, then 40 checks that shrink a collision once found; §11 gives
-#            72-pair figures with them and, earlier, without: COLLIDE_SET=
-#            step=adam,learning_rate=0.004,rounds=30);
+#            default all 72; COLLIDE_SET: its settings, default Adam at 0.004 for up to 30
+#            checks of 10 steps, the pixel family's NeuralHash collision: it starts at the
+#            original, resized to the parent's shape, and walks towards the parent for 100
+#            rounds of 10 steps, keeping each fake that still collides; §11 also gives
+#            72-pair figures from the parent: COLLIDE_SET=
+#            step=adam,learning_rate=0.004,rounds=30,start=parent,refine_rounds=40);
+#   jpeg90   the first JPEG90_PAIRS=N pairs (default 18) collided with --survive=jpeg:90 (the
+#            same settings; the match must outlive Pillow's real JPEG 90, judged by the package);
 #   transfer the same images evaded, and the same pairs collided, against PDQ (projection),
 #            and both hashes' fakes judged by both references (OUT/transfer-*.md);
 #   curve    the robustness curves of the evasions (OUT/robustness.{png,md,json}).
 set -euo pipefail
 OUT=${1:-runs/neuralhash}
 shift || true
-PARTS=${*:-evade collide transfer curve}
+PARTS=${*:-evade collide jpeg90 transfer curve}
 THRESHOLDS=${THRESHOLDS:-8 4 0}
 mkdir -p "$OUT"
 for part in $PARTS; do
@@ -37,8 +40,13 @@ for part in $PARTS; do
       done ;;
     collide)
       python -m experiments.attack_photos --hash=neuralhash --attack=pixel \
-          --longest=512 --pairs="${PAIRS:-72}" --set="${COLLIDE_SET:-step=adam,learning_rate=0.004,rounds=30,refine_rounds=40}" \
+          --longest=512 --pairs="${PAIRS:-72}" --set="${COLLIDE_SET:-step=adam,learning_rate=0.004,rounds=30}" \
           --workdir="$OUT/collide" --resume > "$OUT/collide.json" ;;
+    jpeg90)
+      python -m experiments.attack_photos --hash=neuralhash --attack=pixel \
+          --longest=512 --pairs="${JPEG90_PAIRS:-18}" --set="${COLLIDE_SET:-step=adam,learning_rate=0.004,rounds=30}" \
+          --survive=jpeg:90 --figures=false --workdir="$OUT/collide-jpeg90" --resume \
+          > "$OUT/collide-jpeg90.json" ;;
     transfer)
       python -m experiments.attack_images --folder="$OUT/images" --goal=evade --hash=pdq \
           --stroke_weight=0 --figures=false --workdir="$OUT/pdq-evade" --resume \
@@ -55,6 +63,6 @@ for part in $PARTS; do
       runs=("$OUT/evade-16"); for t in $THRESHOLDS; do runs+=("$OUT/photos-evade-$t"); done
       python -m experiments.robustness --runs="$(IFS=,; echo "${runs[*]}")" --out="$OUT" \
           --title='Evading NeuralHash beyond 16 bits (109 images) and 8, 4, 0 (9 photos)' ;;
-    *) echo "unknown part $part: expected evade, collide, transfer or curve" >&2; exit 2 ;;
+    *) echo "unknown part $part: expected evade, collide, jpeg90, transfer or curve" >&2; exit 2 ;;
   esac
 done

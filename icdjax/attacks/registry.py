@@ -49,6 +49,7 @@ class AttackOutput(NamedTuple):
   fake: jnp.ndarray              # uint8 [H, W], as saved
   hamming_distance: jnp.ndarray  # int32, exact, under the attacked hash
   queries: Any = None            # int32 images submitted to the hash (query-only families)
+  steps: Any = None              # int32 gradient steps taken (families that count them)
 
 
 class Family(NamedTuple):
@@ -122,10 +123,10 @@ class Attack:
       raise ValueError(f'attack family {self.family.name} cannot go on from a fake')
     extra = {} if start is None else {'start': start}
     out = self.family.run(key, original, parent, self.config, **extra)
-    queries = getattr(out, 'queries', None)
+    queries, steps = getattr(out, 'queries', None), getattr(out, 'steps', None)
     if self.polish:
-      return self.finish(out[0], original)._replace(queries=queries)
-    return AttackOutput(out[0], self.goal.reference_distance(out[1]), queries)
+      return self.finish(out[0], original)._replace(queries=queries, steps=steps)
+    return AttackOutput(out[0], self.goal.reference_distance(out[1]), queries, steps)
 
   def finish(self, fake, original) -> AttackOutput:
     """The ``--polish`` step alone: projection steps from ``fake`` onto the
@@ -241,7 +242,7 @@ register(Family('model2', _gan(2), gan.attack,
 register(Family('projection', projection.ProjectionConfig, projection.attack,
                 'Jacobi steps onto the hash constraints, exact checks', trains_per_pair=False,
                 goals=('collide', 'evade')))
-register(Family('pixel', pixel.PixelConfig, pixel.attack,
+register(Family('pixel', pixel.family_config, pixel.attack,
                 'Adam on a smooth stroke shift and an additive change: hinge hash loss + '
                 'perceptual penalty', trains_per_pair=False, cpu_chunk=128,
                 goals=('collide', 'evade'), resumes=True))

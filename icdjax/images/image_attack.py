@@ -130,8 +130,10 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
   original_bits = jnp.asarray(np.asarray(spec.bits(original)))  # exact, from the colour original
   target = np.asarray(goal.target(np.asarray(original_bits)))  # what the distances are to
   start = time.perf_counter()
-  fake, distance, used, queries = _rounds(parent, None, original_bits, target, attack, seed,
-                                          rounds, colour)
+  first = (fitted(original, parent) if getattr(attack.config, 'start', None) == 'original'
+           else None)
+  fake, distance, used, queries, steps = _rounds(parent, first, original_bits, target, attack,
+                                                 seed, rounds, colour)
   # The stand-ins only approximate the real transformations: while a real one
   # breaks the match, run again from this fake, asking the stand-ins for more.
   for _ in range(retries):
@@ -140,10 +142,11 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
     attack = attacks.Attack(attack.family, dataclasses.replace(
         attack.config, survive_bits=goal.stricter(attack.config.survive_bits, spec)),
         attack.polish)
-    again, again_distance, more, more_queries = _rounds(parent, fake, original_bits, target,
-                                                        attack, seed, rounds, colour)
+    again, again_distance, more, more_queries, more_steps = _rounds(
+        parent, fake, original_bits, target, attack, seed, rounds, colour)
     used += more
     queries = None if queries is None else queries + more_queries
+    steps = None if steps is None else steps + more_steps
     if not goal.reached(again_distance):
       break  # keep the fake that matches as saved
     fake, distance = again, again_distance
@@ -159,23 +162,34 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
          'rounds': used, 'seconds': time.perf_counter() - start, 'finish_margin': margin}
   if queries is not None:  # a query-only family: the images it submitted to the hash
     out['queries'] = queries
+  if steps is not None:  # a family that counts its gradient steps
+    out['steps'] = steps
   return out
 
 
 _RETRIES = 2
 
 
+def fitted(original: np.ndarray, parent: np.ndarray) -> np.ndarray:
+  """``original`` resized (Pillow's LANCZOS) to ``parent``'s size and mode (grey or RGB): where
+  a collision that walks from the original (the pixel family's ``start='original'``)
+  starts."""
+  mode = 'RGB' if parent.ndim == 3 else 'L'
+  image = Image.fromarray(original).convert(mode)
+  return np.asarray(image.resize((parent.shape[1], parent.shape[0]), Image.LANCZOS))
+
+
 def _rounds(parent, start, original_bits, target, attack, seed, rounds, colour):
   """The attack on the grey image, then projection polishes while the colour
-  fake misses; returns the fake, our exact distance, the rounds run and the queries
-  (None for a family that does not count them). ``start``: a fake to go on from (None:
+  fake misses; returns the fake, our exact distance, the rounds run, the queries and the
+  gradient steps (each None for a family that does not count them). ``start``: a fake to go on from (None:
   the parent). A hash without a linear form has no polish: a family that ``resumes`` goes
   on from the fake with its change still counted from the parent (so refining shrinks the
   whole change); any other runs again with the fake as its parent."""
   spec = attack.hash
   resumes = attack.family.resumes and not spec.is_linear
   fake = parent if start is None else start
-  distance, used, queries = None, 0, None
+  distance, used, queries, steps = None, 0, None, None
   for used in range(1, rounds + 1):
     polish = used - 1 if spec.is_linear else 0
     going_on = resumes and fake is not parent
@@ -183,20 +197,22 @@ def _rounds(parent, start, original_bits, target, attack, seed, rounds, colour):
     key = jax.random.PRNGKey(seed)
     if spec.channels == 3:  # the hash reads colour: the attack changes R, G and B itself
       args = (jnp.asarray(base),) + ((jnp.asarray(fake),) if going_on else ())
-      out, asked = _jitted(attack, polish, going_on)(key, original_bits, *args)
+      out, asked, took = _jitted(attack, polish, going_on)(key, original_bits, *args)
       fake = np.asarray(out)
     else:
       g = measures.grey(base)
       args = (jnp.asarray(g),) + ((jnp.asarray(measures.grey(fake)),) if going_on else ())
-      out, asked = _jitted(attack, polish, going_on)(key, original_bits, *args)
+      out, asked, took = _jitted(attack, polish, going_on)(key, original_bits, *args)
       fake = add_luminance(base, np.asarray(out).astype(np.float64) - g, colour=colour,
                            rounded_grey=spec.rounded_grey)
     if asked is not None:
       queries = (queries or 0) + int(asked)
+    if took is not None:
+      steps = (steps or 0) + int(took)
     distance = int(np.sum(np.asarray(spec.bits(fake)) != target))
     if attack.config.goal.reached(distance):
       break
-  return fake, distance, used, queries
+  return fake, distance, used, queries, steps
 
 
 def _breaks(spec, fake, target, attack) -> bool:
@@ -225,17 +241,22 @@ def _jitted(attack: attacks.Attack, polish_round: int = 0, going_on: bool = Fals
   key = (attack, polish_round, going_on)
   if key not in _JITTED:
     if going_on:
-      _JITTED[key] = jax.jit(lambda k, o, g, s: attack(k, o, g, start=s)[::2])
+      _JITTED[key] = jax.jit(lambda k, o, g, s: _kept(attack(k, o, g, start=s)))
     elif polish_round:
       config = projection.ProjectionConfig(
           hash=attack.hash, goal=attack.goal, min_stages=1,
           margin=2.0 ** polish_round, stroke_weight=getattr(attack.config, 'stroke_weight', 2.0))
       _JITTED[key] = jax.jit(
           lambda k, o, g: (projection.project(g, config.goal.target(attack.hash.target(o)),
-                                              config).fake, None))
+                                              config).fake, None, None))
     else:
-      _JITTED[key] = jax.jit(lambda k, o, g: attack(k, o, g)[::2])  # the fake, the queries
+      _JITTED[key] = jax.jit(lambda k, o, g: _kept(attack(k, o, g)))
   return _JITTED[key]
+
+
+def _kept(out: attacks.AttackOutput) -> tuple:
+  """What a round keeps of an attack's output: the fake, its queries and its steps."""
+  return out.fake, out.queries, out.steps
 
 
 BOUND_PIXELS = 1 << 20  # the bound's ascent takes seconds per megapixel; larger parents skip it
@@ -346,6 +367,7 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
       'rounds': result['rounds'], 'seconds': round(result['seconds'], 3),
       'finish_margin': result['finish_margin'],  # the least-change finish kept (None: not)
       **({'queries': result['queries']} if 'queries' in result else {}),
+      **({'steps': result['steps']} if 'steps' in result else {}),  # gradient steps taken
       **_change(saved, parent),
       'versions': report.versions(),
   }

@@ -233,6 +233,9 @@ def summarise(reports: list[dict], attack: attacks.Attack) -> dict:
   if all('queries' in r for r in reports):  # a query-only family: images submitted per pair
     out['queries_median'] = float(np.median([r['queries'] for r in reports]))
     out['queries_max'] = int(max(r['queries'] for r in reports))
+  if all('steps' in r for r in reports):  # a family that counts its gradient steps
+    out['steps_median'] = float(np.median([r['steps'] for r in reports]))
+    out['steps_max'] = int(max(r['steps'] for r in reports))
   scores = [r['ssimulacra2'] for r in reports if r.get('ssimulacra2') is not None]
   out['ssimulacra2_median'] = float(np.median(scores)) if scores else None
   bounded = [r for r in reports if 'psnr_bound_db' in r]  # None: provably unbounded

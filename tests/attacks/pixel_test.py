@@ -111,7 +111,11 @@ def _toy_colour_hash() -> hashes.HashSpec:
     flat = blocks.reshape(*blocks.shape[:-3], -1)
     return (flat - flat.mean(-1, keepdims=True)) @ weights.T * 255.0
 
-  traced = lambda rgb: logits(jnp.asarray(rgb, jnp.float32) / 255.0) >= 0  # pylint: disable=unnecessary-lambda-assignment
+  def traced(image):  # a single grey image is read as RGB, as NeuralHash's convert('RGB') does
+    image = jnp.asarray(image, jnp.float32)
+    rgb = jnp.broadcast_to(image[..., None], image.shape + (3,)) if image.ndim == 2 else image
+    return logits(rgb / 255.0) >= 0
+
   return hashes.HashSpec(name='toy-colour', n_bits=16, bits=traced, traced=traced,
                          progress=traced, logits=logits, linear_form=None, channels=3,
                          rounding_levels=0.0, threshold=2)
@@ -181,7 +185,7 @@ def test_refining_keeps_the_goal_and_shrinks_the_change(goal, most):
   parent = photos.load('coffee', 64)[:40, :64]
   original = parent if not goal.needs_parent else photos.load('chelsea', 64)[:40, :64]
   target = np.asarray(goal.target(spec.bits(original)))  # an evasion counts to the complement
-  mse = {}
+  mse, steps = {}, {}
   for rounds in (0, 20):
     config = pixel.PixelConfig(hash=spec, goal=goal, step='adam', learning_rate=0.004,
                                refine_rounds=rounds)
@@ -190,7 +194,9 @@ def test_refining_keeps_the_goal_and_shrinks_the_change(goal, most):
     assert int(out.hamming_distance) == int(np.sum(np.asarray(spec.bits(fake)) != target))
     assert bool(config.goal.reached(int(out.hamming_distance)))
     mse[rounds] = float(np.mean(np.square(fake.astype(np.float64) - parent)))
+    steps[rounds] = int(out.steps)
   assert mse[20] <= most * mse[0]
+  assert steps[20] == steps[0] + 20 * config.check_every  # the steps count the refining too
 
 
 def test_going_on_from_a_fake_counts_the_change_from_the_parent():
@@ -216,3 +222,49 @@ def test_going_on_from_a_fake_counts_the_change_from_the_parent():
   assert int(np.sum(np.asarray(spec.bits(shrunk)) != np.asarray(spec.bits(original)))) == 0
   assert np.mean(np.square(shrunk - parent.astype(np.float64))) <= 0.8 * np.mean(
       np.square(first - parent.astype(np.float64)))
+
+
+def test_starts_resolve_by_family_hash_and_goal():
+  """The pixel family walks from the original for a collision with a hash that has no
+  linear form, and starts at the parent otherwise; ``robust`` starts a linear hash at its
+  projection. A walk needs refining rounds and a hash without a linear form."""
+  walk = attacks.get('pixel', hash='neuralhash').config
+  assert (walk.start, walk.refine_rounds, walk.refine_learning_rate) == (
+      'original', pixel.WALK_ROUNDS, pixel.WALK_LEARNING_RATE)
+  evade = attacks.get('pixel', hash='neuralhash', goal='evade').config
+  assert (evade.start, evade.refine_rounds, evade.refine_learning_rate) == ('parent', 0, 0.001)
+  assert attacks.get('pixel', hash='pdq').config.start == 'parent'
+  assert attacks.get('robust', hash='neuralhash').config.start == 'original'
+  assert attacks.get('robust', hash='pdq').config.start == 'projection'
+  assert attacks.get('pixel', hash='neuralhash', start='parent').config.refine_rounds == 0
+  with pytest.raises(ValueError, match='start=original needs refine_rounds > 0'):
+    pixel.PixelConfig(hash=_toy_colour_hash(), start='original', refine_rounds=0)
+  with pytest.raises(ValueError, match='start=original is for a hash without a linear form'):
+    pixel.PixelConfig(hash=hashes.get('pdq'), start='original')
+
+
+def test_a_collision_walks_from_the_original_and_keeps_the_match():
+  """``start='original'``: the attack starts at the original, resized to the parent's shape
+  (a grey original made RGB), so in the target's cell, and refining walks it towards the
+  parent: the fake collides (its distance the exact one) and is far nearer the parent than
+  the start. Given the original's bits instead of the image, it says so."""
+  from icdjax.images import image_attack, photos  # pylint: disable=g-import-not-at-top
+  spec = _toy_colour_hash()
+  parent = photos.load('coffee', 64)[:40, :64]
+  for original in (photos.load('chelsea', 64)[:40, :56],
+                   photos.load('camera', 64)[:56, :48].mean(-1).astype(np.uint8)):
+    config = pixel.PixelConfig(hash=spec, step='adam', learning_rate=0.004, start='original',
+                               refine_rounds=30)
+    out = pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), config)
+    fake = np.asarray(out.fake)
+    target = np.asarray(spec.bits(original))
+    assert fake.shape == parent.shape
+    assert int(out.hamming_distance) == int(np.sum(np.asarray(spec.bits(fake)) != target)) == 0
+    # every refining round ran (10 steps each), after any that repaired the start
+    assert int(out.steps) >= 30 * config.check_every and int(out.steps) % config.check_every == 0
+    start = image_attack.fitted(original, parent).astype(np.float64)
+    assert start.shape == parent.shape
+    mse = lambda a: float(np.mean(np.square(a - parent.astype(np.float64))))  # pylint: disable=unnecessary-lambda-assignment
+    assert mse(fake) <= 0.5 * mse(start)
+  with pytest.raises(ValueError, match='needs the original image, not its hash bits'):
+    pixel.attack(None, jnp.asarray(spec.bits(parent)), jnp.asarray(parent), config)

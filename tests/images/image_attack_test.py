@@ -156,3 +156,24 @@ def test_why_unreached_names_the_budget_of_the_family_that_ran():
   flat = np.full((64, 64), 7, np.uint8)
   assert 'degenerate' in image_attack.why_unreached(spec, goals.Collide().bind(spec), flat,
                                                     parent, 30)
+
+
+def test_a_walk_from_the_original_starts_at_it_fitted_to_the_parent():
+  """A pixel config with ``start='original'`` (a hash without a linear form) starts at the
+  original fitted to the parent's size and mode (``fitted``): the colour fake of the parent
+  collides, and is far nearer the parent than that start."""
+  from tests.attacks import pixel_test  # pylint: disable=g-import-not-at-top
+  spec = pixel_test._toy_colour_hash()  # pylint: disable=protected-access
+  original, parent = photos.load('chelsea', 96)[:64, :88], photos.load('coffee', 64)[:40, :64]
+  start = image_attack.fitted(original, parent)
+  assert start.shape == parent.shape and start.dtype == np.uint8
+  assert image_attack.fitted(original, parent[..., 0]).shape == parent.shape[:2]
+  attack = attacks.get('pixel', hash=spec, step='adam', learning_rate=0.004, refine_rounds=30)
+  assert attack.config.start == 'original'  # the family's start for this collision
+  out = image_attack.attack_image(original, parent, attack)
+  fake = out['fake']
+  assert fake.shape == parent.shape and out['hamming_distance'] == 0
+  assert out['steps'] >= 30 * attack.config.check_every  # the walk's refining rounds
+  assert np.sum(np.asarray(spec.bits(fake)) != np.asarray(spec.bits(original))) == 0
+  mse = lambda a: float(np.mean(np.square(a.astype(np.float64) - parent)))  # pylint: disable=unnecessary-lambda-assignment
+  assert mse(fake) <= 0.5 * mse(start)
