@@ -38,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -47,11 +47,15 @@ import optax
 from icdjax import checks
 from icdjax import goals
 from icdjax import hashes
-from icdjax.attacks import projection
+from icdjax.attacks import change_rules
 from icdjax.attacks import warp
 from icdjax.hashes import hashing
 from icdjax.hashes import relaxed
 from icdjax.images import transforms
+
+# The step rules and the starts (re-exported: the attack's names for them).
+STEP_RULES, StepRule, held = change_rules.STEP_RULES, change_rules.StepRule, change_rules.held
+WALK_ROUNDS, WALK_LEARNING_RATE = change_rules.WALK_ROUNDS, change_rules.WALK_LEARNING_RATE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,8 +185,9 @@ class PixelConfig:
                     f'got {self.survive_bits}')
     if not (isinstance(self.refine_rounds, int) and self.refine_rounds >= 0):
       errors.append(f'pixel refine_rounds must be an integer >= 0, got {self.refine_rounds!r}')
-    if self.start not in _STARTS:
-      errors.append(f'pixel start must be one of {", ".join(_STARTS)}, got {self.start!r}')
+    if self.start not in change_rules.STARTS:
+      errors.append(f'pixel start must be one of {", ".join(change_rules.STARTS)}, '
+                    f'got {self.start!r}')
     if not (math.isfinite(self.penalty_decay) and 0 < self.penalty_decay <= 1):
       errors.append(f'pixel penalty_decay must be in (0, 1], got {self.penalty_decay}')
     if not (isinstance(self.max_shift, (int, float)) and 0 <= self.max_shift <= warp.MAX_SHIFT):
@@ -212,13 +217,6 @@ def family_config(**overrides) -> PixelConfig:
   return PixelConfig(**overrides)
 
 
-def _projected_change(parent, target, config):
-  project = projection.ProjectionConfig(hash=config.hash, goal=config.goal,
-                                        stroke_weight=config.stroke_weight)
-  fake = projection.project(jnp.asarray(parent), target, project).fake
-  return fake.astype(jnp.float32) - jnp.asarray(parent, jnp.float32)
-
-
 # The refinement's penalty scale after a round that keeps the goal (at most
 # ``refine_weight``), and after one that loses it. NeuralHash, coins' hash on
 # hubble_deep_field, 40 rounds of 10 steps at 0.001: a fixed scale of 100 took the
@@ -228,72 +226,6 @@ def _projected_change(parent, target, config):
 # 27.9); backing off and recovering up to the first scale (this rule) kept 29.0 from
 # 1,000 and 28.2 from 3,000.
 REFINE_UP, REFINE_DOWN = 1.0 / 0.7, 0.7
-
-
-class StepRule(NamedTuple):
-  """How the additive change moves: an optax transformation of its gradient."""
-  make: Callable[[float], optax.GradientTransformation]  # learning rate -> transformation
-  learning_rate: float  # the default
-  holds_bounds: bool    # zero the gradient of a pixel at 0 or 1 that it would push outward
-
-
-def held(grad: jnp.ndarray, fake: jnp.ndarray) -> jnp.ndarray:
-  """``grad`` with 0 where a descent step would push a pixel of ``fake`` (in [0, 1])
-  past its box: at 1 with a negative gradient, at 0 with a positive one."""
-  return jnp.where(((fake >= 1.0) & (grad < 0)) | ((fake <= 0.0) & (grad > 0)), 0.0, grad)
-
-
-def _l2_step(learning_rate: float) -> optax.GradientTransformation:
-  """Normalised gradient descent: a step of RMS ``learning_rate`` along the gradient."""
-  def update(grads, state, params=None):
-    del params
-    def scaled(g):
-      norm = jnp.sqrt(jnp.sum(jnp.square(g)))
-      return jnp.where(norm > 0, -learning_rate * math.sqrt(g.size) * g / jnp.where(
-          norm > 0, norm, 1.0), 0.0)
-    return jax.tree.map(scaled, grads), state
-  return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
-
-
-# NeuralHash (3 photos, evasion beyond 16 bits): Adam at 0.0002 reached 39.6-46.3 dB,
-# 'l2' at 0.0003 (RMS 0.07 grey levels a step) 42.5-50.6 dB in 10-50 steps. Adam's step
-# moves every pixel alike (an L-infinity step); the L2 step spends the change where the
-# gradient is. Most of NeuralHash's gradient (87% of its energy on one photo) sits on
-# saturated pixels that cannot move that way: an unheld L2 step spends itself there.
-STEP_RULES = {
-    'adam': StepRule(optax.adam, 0.002, holds_bounds=False),
-    'l2': StepRule(_l2_step, 0.0003, holds_bounds=True),
-}
-
-
-def _original_change(original, parent, target, config):
-  """The original resized to the parent's shape (grey made RGB where the parent is), as a
-  change of the parent in grey levels."""
-  del target, config
-  original = jnp.asarray(original)
-  if original.dtype == jnp.bool_:
-    raise ValueError('pixel start=original needs the original image, not its hash bits '
-                     '(attack_image passes it resized as start=)')
-  parent = jnp.asarray(parent, jnp.float32)
-  image = original.astype(jnp.float32)
-  if image.ndim < parent.ndim:
-    image = jnp.broadcast_to(image[..., None], image.shape + parent.shape[-1:])
-  fitted = jnp.round(jnp.clip(jax.image.resize(image, parent.shape, 'lanczos3'), 0.0, 255.0))
-  return fitted - parent
-
-
-# The walk from the original: rounds of 10 steps at refine_learning_rate 0.004. NeuralHash,
-# camera's hash on chelsea (a pair the attack from the parent misses): 100 rounds 22.97 dB
-# (47 s), 300 rounds 23.70 (117 s); coins' hash on hubble_deep_field: 29.41 dB (28.97 from the
-# parent with 40 rounds of refining).
-WALK_ROUNDS, WALK_LEARNING_RATE = 100, 0.004
-
-_STARTS = {
-    'parent': lambda original, parent, target, config: jnp.zeros(jnp.shape(parent), jnp.float32),
-    'projection': lambda original, parent, target, config: _projected_change(parent, target,
-                                                                              config),
-    'original': _original_change,
-}
 
 
 class Change(NamedTuple):
@@ -428,7 +360,7 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
     return (change, opt, jnp.where(better, new_dist, dist), jnp.where(better, new_ok, ok),
             k + jnp.where(reached | done, 0, 1), kept, r + jnp.where(refining, 1, 0), weight)
 
-  first = (_STARTS[config.start](original, parent, target, config) if start is None
+  first = (change_rules.STARTS[config.start](original, parent, target, config) if start is None
            else jnp.asarray(start, jnp.float32) - jnp.asarray(parent, jnp.float32))
   change0 = no_change(jnp.shape(parent), config)._replace(delta=first / 255.0)
   opt0 = tx.init(change0)
