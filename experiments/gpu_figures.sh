@@ -14,7 +14,9 @@
 #    onnxruntime's (on the device's CPU);
 # 3. NeuralHash collisions vmapped over PAIRS (default 1024) pairs of the shipped MNIST
 #    sample in chunks of CHUNK (default 256): attacks per second, and the share that reached
-#    distance 0 (ROUNDS: the pixel family's exact checks, default its own).
+#    distance 0 (ROUNDS: the pixel family's exact checks, default its own; a collision walks
+#    from the original, WALK (default 20) rounds of 10 refining steps: the photos' walk takes
+#    100, cut here so the 1,024 pairs fit one call).
 set -euo pipefail
 OUT=${1:-runs/gpu}
 WORK=${2:-/tmp/icdjax-gpu}
@@ -41,7 +43,8 @@ python -m experiments.attack_images --folder="$WORK/images" --goal=evade --hash=
     --attack=pixel --threshold=16 --figures=false --workdir="$WORK/evade-neuralhash" \
     --resume > /dev/null
 python -m experiments.batch --attack=pixel --hash=neuralhash --num_pairs="$PAIRS" \
-    --chunk_size="$CHUNK" ${ROUNDS:+--set=rounds=$ROUNDS} --workdir="$WORK/collide-neuralhash" \
+    --chunk_size="$CHUNK" --set="refine_rounds=${WALK:-20}${ROUNDS:+,rounds=$ROUNDS}" \
+    --workdir="$WORK/collide-neuralhash" \
     --resume > /dev/null
 for run in evade-ahash evade-dhash evade-phash evade-whash evade-pdq evade-neuralhash \
            collide-neuralhash; do
