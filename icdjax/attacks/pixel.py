@@ -55,7 +55,9 @@ from icdjax.images import transforms
 
 # The step rules and the starts (re-exported: the attack's names for them).
 STEP_RULES, StepRule, held = change_rules.STEP_RULES, change_rules.StepRule, change_rules.held
-WALK_ROUNDS, WALK_LEARNING_RATE = change_rules.WALK_ROUNDS, change_rules.WALK_LEARNING_RATE
+WALK_ROUNDS, WALK_LEARNING_RATE, WALK_MARGIN = (change_rules.WALK_ROUNDS,
+                                               change_rules.WALK_LEARNING_RATE,
+                                               change_rules.WALK_MARGIN)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,9 +77,9 @@ class PixelConfig:
       linear form, else 'adam'.
     learning_rate: the step, in [0, 1] pixel units: Adam's per pixel, or the RMS over
       the pixels of an 'l2' step (None: the rule's default).
-    margin: how far past its threshold each bit must be, [0, 1] units (None: the
-      goal's: with ``survive``, ``survive_margin_levels`` / 255, what the robust
-      family uses; else ``hinge_margin``).
+    margin: how far past its threshold each bit must be, [0, 1] units (None:
+      :data:`WALK_MARGIN` for ``start='original'``; else the goal's: with ``survive``,
+      ``survive_margin_levels`` / 255, what the robust family uses; else ``hinge_margin``).
     temperature: sharpness of the smooth hinge.
     change_weight: weight of the change's energy.
     stroke_weight: extra energy cost per unit of the parent's intensity.
@@ -168,8 +170,9 @@ class PixelConfig:
     if self.learning_rate is None:
       object.__setattr__(self, 'learning_rate', STEP_RULES[self.step].learning_rate)
     if self.margin is None:
-      object.__setattr__(self, 'margin', self.goal.survive_margin_levels / 255.0
-                         if self.survive else self.goal.hinge_margin)
+      object.__setattr__(self, 'margin', WALK_MARGIN if self.start == 'original' else
+                         self.goal.survive_margin_levels / 255.0 if self.survive else
+                         self.goal.hinge_margin)
     errors = checks.config_errors(
         self, prefix='pixel ', positive=('learning_rate', 'temperature', 'warp_learning_rate',
                                          'refine_learning_rate'),

@@ -229,10 +229,11 @@ def test_starts_resolve_by_family_hash_and_goal():
   linear form, and starts at the parent otherwise; ``robust`` starts a linear hash at its
   projection. A walk needs refining rounds and a hash without a linear form."""
   walk = attacks.get('pixel', hash='neuralhash').config
-  assert (walk.start, walk.refine_rounds, walk.refine_learning_rate) == (
-      'original', pixel.WALK_ROUNDS, pixel.WALK_LEARNING_RATE)
+  assert (walk.start, walk.refine_rounds, walk.refine_learning_rate, walk.margin) == (
+      'original', pixel.WALK_ROUNDS, pixel.WALK_LEARNING_RATE, pixel.WALK_MARGIN)
   evade = attacks.get('pixel', hash='neuralhash', goal='evade').config
   assert (evade.start, evade.refine_rounds, evade.refine_learning_rate) == ('parent', 0, 0.001)
+  assert evade.margin == goals.Evade(16).hinge_margin  # an evasion keeps its goal's margin
   assert attacks.get('pixel', hash='pdq').config.start == 'parent'
   assert attacks.get('robust', hash='neuralhash').config.start == 'original'
   assert attacks.get('robust', hash='pdq').config.start == 'projection'
