@@ -11,8 +11,10 @@
 #            default all 72; COLLIDE_SET: its settings, default Adam at 0.004 for up to 30
 #            checks of 10 steps, the pixel family's NeuralHash collision: it starts at the
 #            original, resized to the parent's shape, and walks towards the parent for 100
-#            rounds of 10 steps with a hinge margin of 0.1, keeping each fake that still
-#            collides (add margin=0 for the runs §11 gives without it); §11 also gives
+#            rounds of 10 steps with a hinge margin of 0.1 and the change's energy as its
+#            only looks penalty, keeping each fake that still collides (add
+#            smoothness=16,stroke_weight=2 for the runs §11 gives with the family's
+#            smoothness term, and margin=0 as well for those without the margin); §11 also gives
 #            72-pair figures from the parent: COLLIDE_SET=
 #            step=adam,learning_rate=0.004,rounds=30,start=parent,refine_rounds=40);
 #   jpeg90   the first JPEG90_PAIRS=N pairs (default 18) collided with --survive=jpeg:90 (the

@@ -58,6 +58,7 @@ STEP_RULES, StepRule, held = change_rules.STEP_RULES, change_rules.StepRule, cha
 WALK_ROUNDS, WALK_LEARNING_RATE, WALK_MARGIN = (change_rules.WALK_ROUNDS,
                                                change_rules.WALK_LEARNING_RATE,
                                                change_rules.WALK_MARGIN)
+WALK_SMOOTHNESS, WALK_STROKE_WEIGHT = change_rules.WALK_SMOOTHNESS, change_rules.WALK_STROKE_WEIGHT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,8 +83,10 @@ class PixelConfig:
       ``survive_margin_levels`` / 255, what the robust family uses; else ``hinge_margin``).
     temperature: sharpness of the smooth hinge.
     change_weight: weight of the change's energy.
-    stroke_weight: extra energy cost per unit of the parent's intensity.
-    smoothness: weight of the change's squared finite differences.
+    stroke_weight: extra energy cost per unit of the parent's intensity (None:
+      :data:`WALK_STROKE_WEIGHT` for ``start='original'``, else 2).
+    smoothness: weight of the change's squared finite differences (None:
+      :data:`WALK_SMOOTHNESS` for ``start='original'``, else 16).
     penalty_decay: the penalty's factor from one round to the next, so a
       pair that has not matched yet trades more looks for the hash; a pair
       that matches early keeps the gentlest change.
@@ -134,8 +137,8 @@ class PixelConfig:
   margin: float | None = None
   temperature: float = 0.002
   change_weight: float = 1.0
-  stroke_weight: float = 2.0
-  smoothness: float = 16.0
+  stroke_weight: float | None = None
+  smoothness: float | None = None
   penalty_decay: float = 1.0
   margin_growth: float = 1.08
   survive: tuple[transforms.Transform, ...] = ()
@@ -164,6 +167,11 @@ class PixelConfig:
                          'original' if self.goal.needs_parent else 'parent')
     if self.refine_rounds is None:
       object.__setattr__(self, 'refine_rounds', WALK_ROUNDS if self.start == 'original' else 0)
+    walk = self.start == 'original'
+    if self.stroke_weight is None:
+      object.__setattr__(self, 'stroke_weight', WALK_STROKE_WEIGHT if walk else 2.0)
+    if self.smoothness is None:
+      object.__setattr__(self, 'smoothness', WALK_SMOOTHNESS if walk else 16.0)
     if self.refine_learning_rate is None:
       object.__setattr__(self, 'refine_learning_rate',
                          WALK_LEARNING_RATE if self.start == 'original' else 0.001)

@@ -231,8 +231,14 @@ def test_starts_resolve_by_family_hash_and_goal():
   walk = attacks.get('pixel', hash='neuralhash').config
   assert (walk.start, walk.refine_rounds, walk.refine_learning_rate, walk.margin) == (
       'original', pixel.WALK_ROUNDS, pixel.WALK_LEARNING_RATE, pixel.WALK_MARGIN)
+  assert (walk.smoothness, walk.stroke_weight) == (pixel.WALK_SMOOTHNESS,
+                                                   pixel.WALK_STROKE_WEIGHT)
   evade = attacks.get('pixel', hash='neuralhash', goal='evade').config
   assert (evade.start, evade.refine_rounds, evade.refine_learning_rate) == ('parent', 0, 0.001)
+  assert (evade.smoothness, evade.stroke_weight) == (16.0, 2.0)  # the family's own penalty
+  asked = attacks.get('pixel', hash='neuralhash', smoothness=4.0, stroke_weight=1.0).config
+  assert (asked.start, asked.smoothness, asked.stroke_weight) == ('original', 4.0, 1.0)
+  assert attacks.get('robust', hash='neuralhash').config.smoothness == 4.0  # robust's own
   assert evade.margin == goals.Evade(16).hinge_margin  # an evasion keeps its goal's margin
   assert attacks.get('pixel', hash='pdq').config.start == 'parent'
   assert attacks.get('robust', hash='neuralhash').config.start == 'original'
