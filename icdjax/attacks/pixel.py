@@ -59,6 +59,9 @@ WALK_ROUNDS, WALK_LEARNING_RATE, WALK_MARGIN = (change_rules.WALK_ROUNDS,
                                                change_rules.WALK_LEARNING_RATE,
                                                change_rules.WALK_MARGIN)
 WALK_SMOOTHNESS, WALK_STROKE_WEIGHT = change_rules.WALK_SMOOTHNESS, change_rules.WALK_STROKE_WEIGHT
+WALK_TAIL_ROUNDS, WALK_TAIL_LEARNING_RATE = (change_rules.WALK_TAIL_ROUNDS,
+                                             change_rules.WALK_TAIL_LEARNING_RATE)
+REFINE_UP, REFINE_DOWN = change_rules.REFINE_UP, change_rules.REFINE_DOWN
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,6 +130,11 @@ class PixelConfig:
     refine_weight: the penalty's first scale while refining.
     refine_learning_rate: the step while refining (the step rule's, in [0, 1] units). None:
       :data:`WALK_LEARNING_RATE` for ``start='original'`` (the walk has far to go), else 0.001.
+    tail_rounds: rounds after the refining ones that go on from the kept fake with the
+      optimiser's state afresh, the penalty's scale back at ``refine_weight`` and the step
+      ``tail_learning_rate``, kept by the same rule. None: :data:`WALK_TAIL_ROUNDS` for
+      ``start='original'``, else 0.
+    tail_learning_rate: the tail's step (None: :data:`WALK_TAIL_LEARNING_RATE`).
   """
   hash: hashes.HashSpec = hashes.get('ahash')
   goal: goals.Goal = goals.Collide()
@@ -151,6 +159,8 @@ class PixelConfig:
   refine_rounds: int | None = None
   refine_weight: float = 1000.0
   refine_learning_rate: float | None = None
+  tail_rounds: int | None = None
+  tail_learning_rate: float | None = None
 
   def __post_init__(self):
     if not isinstance(self.hash, hashes.HashSpec):
@@ -175,6 +185,10 @@ class PixelConfig:
     if self.refine_learning_rate is None:
       object.__setattr__(self, 'refine_learning_rate',
                          WALK_LEARNING_RATE if self.start == 'original' else 0.001)
+    if self.tail_rounds is None:
+      object.__setattr__(self, 'tail_rounds', WALK_TAIL_ROUNDS if walk else 0)
+    if self.tail_learning_rate is None:
+      object.__setattr__(self, 'tail_learning_rate', WALK_TAIL_LEARNING_RATE)
     if self.learning_rate is None:
       object.__setattr__(self, 'learning_rate', STEP_RULES[self.step].learning_rate)
     if self.margin is None:
@@ -183,7 +197,7 @@ class PixelConfig:
                          self.goal.hinge_margin)
     errors = checks.config_errors(
         self, prefix='pixel ', positive=('learning_rate', 'temperature', 'warp_learning_rate',
-                                         'refine_learning_rate'),
+                                         'refine_learning_rate', 'tail_learning_rate'),
         nonnegative=('margin', 'change_weight', 'stroke_weight', 'smoothness', 'warp_weight',
                      'warp_smoothness', 'refine_weight'),
         integers_at_least_1=('rounds', 'check_every')) + self.goal.errors(self.hash)
@@ -196,6 +210,8 @@ class PixelConfig:
                     f'got {self.survive_bits}')
     if not (isinstance(self.refine_rounds, int) and self.refine_rounds >= 0):
       errors.append(f'pixel refine_rounds must be an integer >= 0, got {self.refine_rounds!r}')
+    if not (isinstance(self.tail_rounds, int) and self.tail_rounds >= 0):
+      errors.append(f'pixel tail_rounds must be an integer >= 0, got {self.tail_rounds!r}')
     if self.start not in change_rules.STARTS:
       errors.append(f'pixel start must be one of {", ".join(change_rules.STARTS)}, '
                     f'got {self.start!r}')
@@ -226,17 +242,6 @@ def family_config(**overrides) -> PixelConfig:
   spec = spec if isinstance(spec, hashes.HashSpec) else hashes.get(spec)
   overrides.setdefault('start', 'parent' if spec.is_linear else None)
   return PixelConfig(**overrides)
-
-
-# The refinement's penalty scale after a round that keeps the goal (at most
-# ``refine_weight``), and after one that loses it. NeuralHash, coins' hash on
-# hubble_deep_field, 40 rounds of 10 steps at 0.001: a fixed scale of 100 took the
-# collision from 24.6 to 27.4 dB (20 rounds), 1,000 to 29.9, and 3,000 lost it in the
-# first round and kept nothing; backing off (x0.7 on a loss) for good kept 27.4 from
-# either; growing on a keep without a cap (x1.1 or x1.25) from 1,000 oscillated (28.6,
-# 27.9); backing off and recovering up to the first scale (this rule) kept 29.0 from
-# 1,000 and 28.2 from 3,000.
-REFINE_UP, REFINE_DOWN = 1.0 / 0.7, 0.7
 
 
 class Change(NamedTuple):
@@ -344,20 +349,28 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
 
   def unfinished(carry):
     _, _, dist, ok, k, _, r, _ = carry
-    return jnp.where(config.goal.reached(dist) & ok, r < config.refine_rounds, k < config.rounds)
+    return jnp.where(config.goal.reached(dist) & ok, r < config.refine_rounds + config.tail_rounds,
+                     k < config.rounds)
 
   def round_(carry):
     # ``kept`` (the fake to return), ``dist`` and ``ok`` (its exact verdict): until the
-    # goal is reached, ``change`` is ``kept``; after, ``change`` refines for ``r`` rounds.
+    # goal is reached, ``change`` is ``kept``; after, ``change`` refines for ``r`` rounds,
+    # and the tail goes on from ``kept`` afresh.
     change, opt, dist, ok, k, kept, r, weight = carry
     reached = config.goal.reached(dist) & ok
     done = ~unfinished(carry)
-    opt = jax.tree.map(lambda a, b: jnp.where(reached & (r == 0), a, b), opt0, opt)
+    tail = r >= config.refine_rounds
+    tail_starts = reached & ~done & (r == config.refine_rounds)
+    change = jax.tree.map(lambda a, b: jnp.where(tail_starts, a, b), kept, change)
+    weight = jnp.where(tail_starts, config.refine_weight, weight)
+    opt = jax.tree.map(lambda a, b: jnp.where(reached & ((r == 0) | tail_starts), a, b), opt0, opt)
     steps = functools.partial(jnp.full, (config.check_every,))
     scales = (steps(jnp.where(reached, weight,
                               config.penalty_decay ** k.astype(jnp.float32))),
               steps(config.margin * config.margin_growth ** k.astype(jnp.float32)),
-              steps(jnp.where(reached, config.refine_learning_rate / config.learning_rate, 1.0)))
+              steps(jnp.where(reached, jnp.where(tail, config.tail_learning_rate,
+                                                 config.refine_learning_rate)
+                              / config.learning_rate, 1.0)))
     (moved, moved_opt), _ = jax.lax.scan(adam_step, (change, opt), scales)
     keep = lambda a, b: jnp.where(done, a, b)  # pylint: disable=unnecessary-lambda-assignment
     change, opt = jax.tree.map(keep, change, moved), jax.tree.map(keep, opt, moved_opt)

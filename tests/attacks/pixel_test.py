@@ -75,7 +75,8 @@ def test_bad_config_is_refused():
                  dict(smoothness=-1.0), dict(max_shift=1.5), dict(max_shift=-0.1),
                  dict(warp_weight=-1.0), dict(warp_learning_rate=0.0), dict(refine_rounds=-1),
                  dict(refine_rounds=2.5), dict(refine_weight=-1.0),
-                 dict(refine_learning_rate=0.0)):
+                 dict(refine_learning_rate=0.0), dict(tail_rounds=-1), dict(tail_rounds=1.5),
+                 dict(tail_learning_rate=0.0)):
     with pytest.raises(ValueError):
       pixel.PixelConfig(**kwargs)
 
@@ -233,8 +234,11 @@ def test_starts_resolve_by_family_hash_and_goal():
       'original', pixel.WALK_ROUNDS, pixel.WALK_LEARNING_RATE, pixel.WALK_MARGIN)
   assert (walk.smoothness, walk.stroke_weight) == (pixel.WALK_SMOOTHNESS,
                                                    pixel.WALK_STROKE_WEIGHT)
+  assert (walk.tail_rounds, walk.tail_learning_rate) == (pixel.WALK_TAIL_ROUNDS,
+                                                         pixel.WALK_TAIL_LEARNING_RATE)
   evade = attacks.get('pixel', hash='neuralhash', goal='evade').config
   assert (evade.start, evade.refine_rounds, evade.refine_learning_rate) == ('parent', 0, 0.001)
+  assert evade.tail_rounds == 0
   assert (evade.smoothness, evade.stroke_weight) == (16.0, 2.0)  # the family's own penalty
   asked = attacks.get('pixel', hash='neuralhash', smoothness=4.0, stroke_weight=1.0).config
   assert (asked.start, asked.smoothness, asked.stroke_weight) == ('original', 4.0, 1.0)
@@ -254,15 +258,18 @@ def test_a_collision_walks_from_the_original_and_keeps_the_match():
   """``start='original'``: the attack starts at the original, resized to the parent's shape
   (a grey original made RGB), so in the target's cell, and refining walks it towards the
   parent: the fake collides (its distance the exact one) and is far nearer the parent than
-  the start. Given the original's bits instead of the image, it says so."""
+  the start; the tail's rounds run after the walk's and never leave a larger change. Given
+  the original's bits instead of the image, it says so."""
   from icdjax.images import image_attack, photos  # pylint: disable=g-import-not-at-top
   spec = _toy_colour_hash()
   parent = photos.load('coffee', 64)[:40, :64]
   for original in (photos.load('chelsea', 64)[:40, :56],
                    photos.load('camera', 64)[:56, :48].mean(-1).astype(np.uint8)):
     config = pixel.PixelConfig(hash=spec, step='adam', learning_rate=0.004, start='original',
-                               refine_rounds=30)
+                               refine_rounds=30, tail_rounds=10)
     out = pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), config)
+    untailed = pixel.attack(None, jnp.asarray(original), jnp.asarray(parent),
+                            dataclasses.replace(config, tail_rounds=0))
     fake = np.asarray(out.fake)
     target = np.asarray(spec.bits(original))
     assert fake.shape == parent.shape
@@ -273,5 +280,7 @@ def test_a_collision_walks_from_the_original_and_keeps_the_match():
     assert start.shape == parent.shape
     mse = lambda a: float(np.mean(np.square(a - parent.astype(np.float64))))  # pylint: disable=unnecessary-lambda-assignment
     assert mse(fake) <= 0.5 * mse(start)
+    assert mse(fake) <= mse(np.asarray(untailed.fake)) + 0.25  # kept by float energy; 8-bit
+    assert int(out.steps) - int(untailed.steps) == 10 * config.check_every
   with pytest.raises(ValueError, match='needs the original image, not its hash bits'):
     pixel.attack(None, jnp.asarray(spec.bits(parent)), jnp.asarray(parent), config)
