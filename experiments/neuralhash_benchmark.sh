@@ -12,9 +12,10 @@
 #            checks of 10 steps, the pixel family's NeuralHash collision: it starts at the
 #            original, resized to the parent's shape, and walks towards the parent for 100
 #            rounds of 10 steps with a hinge margin of 0.1 and the change's energy as its
-#            only looks penalty, keeping each fake that still collides (add
-#            smoothness=16,stroke_weight=2 for the runs §11 gives with the family's
-#            smoothness term, and margin=0 as well for those without the margin); §11 also gives
+#            only looks penalty, then a tail of 50 rounds at a quarter of the step from the
+#            best fake, keeping each fake that still collides (add tail_rounds=0 for the runs
+#            §11 gives without the tail, smoothness=16,stroke_weight=2 as well for those with
+#            the family's smoothness term, and margin=0 for those without the margin); §11 also gives
 #            72-pair figures from the parent: COLLIDE_SET=
 #            step=adam,learning_rate=0.004,rounds=30,start=parent,refine_rounds=40);
 #   jpeg90   the first JPEG90_PAIRS=N pairs (default 18) collided with --survive=jpeg:90 (the

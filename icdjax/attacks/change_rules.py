@@ -112,7 +112,8 @@ WALK_SMOOTHNESS, WALK_STROKE_WEIGHT = 0.0, 0.0
 # 0.001 25.79 / 29.88 / 20.65 (43-48 s more). A step that shrinks over the walk itself instead
 # (0.004 to 0.0005 geometrically over 100 rounds) lost: 24.85 / 25.77 / 18.08 dB; the walk
 # needs its long steps. Bisecting the kept change's scale towards the parent (the largest
-# that still collides) added 0.01-0.3 dB; not done.
+# that still collides) added 0.01-0.3 dB; not done. Nor a start nearer the parent on the line
+# to the original: camera's hash on chelsea is 4 bits away at 0.9 of the way, 1 at 0.95.
 WALK_TAIL_ROUNDS, WALK_TAIL_LEARNING_RATE = 50, 0.001
 
 # The refinement's penalty scale after a round that keeps the goal (at most
