@@ -44,6 +44,7 @@ import numpy as np
 
 from icdjax import hashes
 from icdjax import measures
+from icdjax.attacks import clip_gain
 from icdjax.hashes import resampling
 
 LUMA = measures.LUMA
@@ -262,10 +263,12 @@ def _evasion_terms(form: hashes.LinearForm, x0: np.ndarray, slack_levels: float)
   computes there. Clipping is monotone and 1-Lipschitz, so between any two images the
   judged change through a pass is the unclipped change times a factor in [0, 1] per
   pixel: the change from the start's *clipped* float features is ``post (D2 (V (D1
-  (dx H^T)))) post^T`` with diagonal ``D`` in [0, 1], whose gain is at most the product
-  of the factors' norms. The roundings (``slack_levels / 3`` grey levels at each of the
-  grey conversion and the two passes) pass the clips the same way, so each feature's
-  slack takes the absolute values of the factors one by one."""
+  (dx H^T)))) post^T`` with diagonal ``D`` in [0, 1], whose gain is bounded by the
+  S-procedure (:mod:`icdjax.attacks.clip_gain`; within 0.03% of the float gain for wHash on
+  a 555x414 crop, where the product of the factors' norms is 7% above it). The roundings
+  (``slack_levels / 3`` grey levels at each of the grey conversion and the two passes) pass
+  the clips the same way, so each feature's slack takes the absolute values of the factors
+  one by one."""
   gram = _gram(form)
   passes = form.pillow
   if passes is None or slack_levels <= 0:
@@ -276,12 +279,13 @@ def _evasion_terms(form: hashes.LinearForm, x0: np.ndarray, slack_levels: float)
   post = np.kron(pr @ pr.T, pc @ pc.T)
   post = post if form.mix is None else form.mix @ post @ form.mix.T
   gain = lam(vr) * lam(hc)
-
-  def norm2(m):
-    return float(np.linalg.eigvalsh(m @ post @ m.T)[-1]) * gain
-
   vertical_first = resampling.vertical_pass_first(x0.shape[0], x0.shape[1], vr.shape[0],
                                                   hc.shape[0])
+
+  def norm2(m):  # the S-procedure's bound, or the product of the norms where that is less
+    return min(float(np.linalg.eigvalsh(m @ post @ m.T)[-1]) * gain,
+               clip_gain.gain_bound(passes, vertical_first, m, form.mix))
+
   if vertical_first:
     inner = np.clip(hc @ np.clip(vr @ x0, 0, 255).T, 0, 255).T
   else:
