@@ -6,7 +6,9 @@ For each linear hash: the highest PSNR that any evasion beyond the threshold can
 the float pipeline, from the features Pillow's clips give the image itself, with Pillow's
 8-bit roundings allowed for, with the clips' gain bound, and with both (the certificate that
 reports quote): where an attack lands between the float bound and the certificate, this says
-which allowance the gap is made of.
+which allowance the gap is made of. Last, 'with ties': the certificate for any fake, where
+the median rules' certificate assumes the fake keeps its number of one bits (no exact tie
+at its median).
 """
 
 import json

@@ -289,8 +289,9 @@ def test_certificate_parts_reports_each_allowance(tmp_path):
   for name in ('whash', 'ahash'):
     psnr = report['hashes'][name]['max_psnr_db']
     assert report['hashes'][name]['flips'] == 11 and set(psnr) == {
-        'float', 'clipped start', 'roundings', 'clips', 'certificate'}
+        'float', 'clipped start', 'roundings', 'clips', 'certificate', 'with ties'}
     assert psnr['certificate'] >= max(psnr['float'], psnr['roundings'], psnr['clips'])
+    assert psnr['with ties'] >= psnr['certificate']
   proc = _run('experiments.certificate_parts', f'--image={path}', '--hashes=neuralhash')
   assert proc.returncode == 2 and 'neuralhash is not linear' in proc.stderr
   proc = _run('experiments.certificate_parts', f'--image={path}', '--hashes=ahash',

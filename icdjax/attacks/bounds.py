@@ -45,6 +45,7 @@ import numpy as np
 from icdjax import hashes
 from icdjax import measures
 from icdjax.attacks import clip_gain
+from icdjax.attacks import median_level
 from icdjax.hashes import resampling
 
 LUMA = measures.LUMA
@@ -171,10 +172,12 @@ def max_psnr(spec: hashes.HashSpec, original: np.ndarray, parent: np.ndarray,
 
 
 def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips: int, *,
-                          slack_levels: float = 0.0, bits=None) -> float | None:
+                          slack_levels: float = 0.0, bits=None,
+                          ties: bool = False) -> float | None:
   """A certified least ``|dx|^2`` for any change of ``start_grey`` that flips at least
   ``flips`` bits (for a median rule: any such change that keeps the number of one
-  bits, i.e. leaves no tie at the fake's median); None where no such change exists.
+  bits, i.e. leaves no tie at the fake's median; with ``ties``, any change at all:
+  :func:`icdjax.attacks.median_level.with_ties`); None where no such change exists.
   ``bits``: the start's hash as the judge computes it (default: the rule on the float
   features).
 
@@ -197,17 +200,19 @@ def least_change_to_evade(form: hashes.LinearForm, start_grey: np.ndarray, flips
   or below it. So each feature ``k`` must move by at least ``(t - f_k - slack_k)_+`` if
   it ends a one and ``(f_k - slack_k - t)_+`` if it ends a zero (the slacks cover the
   fake's rounding and clipping), and ``|e|^2``, ``e = A dx``, is at least the least sum
-  of their squares over ``t`` and over the balanced flips (:func:`_common_threshold`,
-  exact for each ``t`` and a lower bound over every interval of ``t``). Then ``|e|^2 <=
+  of their squares over ``t`` and over the balanced flips
+  (:func:`icdjax.attacks.median_level.balanced`, exact for each ``t`` and a lower bound over
+  every interval of ``t``). Then ``|e|^2 <=
   lam_max(A A^T) |dx|^2``, and also ``sum e_k^2 / K_kk <= lam_max(D^-1/2 K D^-1/2)
   |dx|^2`` (``D`` the diagonal of ``K = A A^T``), which is far tighter where the rows'
   norms differ (pHash's DC row); the larger of the two bounds stands. Pairing the
   flips instead (each pair meeting at its own level: the ``u`` smallest gaps above and
   below the median paired in opposite order, ``|D e|^2 <= 2 |e|^2``) is looser, and
-  kept only as a floor. The box 0..255 is left out (a looser, still valid bound).
+  kept only as a floor (not with ``ties``). The box 0..255 is left out (a looser, still
+  valid bound).
   """
   x0 = np.asarray(start_grey, np.float64)
-  return _least_for_terms(form, *_evasion_terms(form, x0, slack_levels), flips, bits)
+  return _least_for_terms(form, *_evasion_terms(form, x0, slack_levels), flips, bits, ties)
 
 
 def evasion_bound_parts(form: hashes.LinearForm, start_grey: np.ndarray, flips: int, *,
@@ -216,34 +221,44 @@ def evasion_bound_parts(form: hashes.LinearForm, start_grey: np.ndarray, flips: 
   ``|dx|^2`` for the float pipeline (``'float'``), from the start's clipped features alone
   (``'clipped start'``), with the roundings' slack (``'roundings'``: the clipped start, the
   float gain), with the clips' gain bound (``'clips'``: the clipped start, no slack), and with
-  both (``'certificate'``). The slack only lowers the least change and the clips' gain bound
-  is at least the float one, so ``'certificate'`` is at most ``'roundings'`` and ``'clips'``."""
+  both (``'certificate'``); and the certificate for any fake, ties at a median rule's median
+  included (``'with ties'``: the certificate's premise dropped). The slack only lowers the
+  least change and the clips' gain bound is at least the float one, so ``'certificate'`` is
+  at most ``'roundings'`` and ``'clips'``, and ``'with ties'`` at most ``'certificate'``."""
   x0 = np.asarray(start_grey, np.float64)
   ff0, fslack, fnorm2 = _evasion_terms(form, x0, 0.0)
   cf0, cslack, cnorm2 = _evasion_terms(form, x0, slack_levels)
   parts = {'float': (ff0, fslack, fnorm2), 'clipped start': (cf0, fslack, fnorm2),
            'roundings': (cf0, cslack, fnorm2),
            'clips': (cf0, np.zeros_like(cslack), cnorm2), 'certificate': (cf0, cslack, cnorm2)}
-  return {name: _least_for_terms(form, *terms, flips, bits) for name, terms in parts.items()}
+  out = {name: _least_for_terms(form, *terms, flips, bits) for name, terms in parts.items()}
+  out['with ties'] = _least_for_terms(form, cf0, cslack, cnorm2, flips, bits, ties=True)
+  return out
 
 
 def _least_for_terms(form: hashes.LinearForm, f0: np.ndarray, slack: np.ndarray, norm2,
-                     flips: int, bits) -> float | None:
+                     flips: int, bits, ties: bool = False) -> float | None:
   """:func:`least_change_to_evade` from the start's features, slacks and gain bound."""
   n = f0.shape[0]
   if form.centre == hashes.Centre.MEDIAN:
     m = np.median(f0)
     ones = f0 > m if bits is None else np.asarray(bits, bool)
+    diag = np.maximum(np.diag(_gram(form)), 1e-300)
+    if ties:
+      plain = median_level.with_ties(f0, ones, slack, flips)
+      if plain is None:
+        return None
+      return max(plain / norm2(np.eye(n)), median_level.with_ties(
+          f0, ones, slack, flips, 1.0 / diag) / norm2(np.diag(diag ** -0.5)))
     u = -(-flips // 2)
     if u > min(ones.sum(), n - ones.sum()):
       return None  # no balanced change flips that many
     a = np.sort(f0[ones] - m - slack[ones])[:u]
     b = np.sort(m - f0[~ones] - slack[~ones])[:u]
     paired = float(np.sum(np.square(np.maximum(a + b[::-1], 0.0)))) / 2.0
-    plain = max(paired, _common_threshold(f0, ones, slack, u))
-    diag = np.maximum(np.diag(_gram(form)), 1e-300)
-    return max(plain / norm2(np.eye(n)),
-               _common_threshold(f0, ones, slack, u, 1.0 / diag) / norm2(np.diag(diag ** -0.5)))
+    plain = max(paired, median_level.balanced(f0, ones, slack, u))
+    return max(plain / norm2(np.eye(n)), median_level.balanced(
+        f0, ones, slack, u, 1.0 / diag) / norm2(np.diag(diag ** -0.5)))
   centre = np.eye(n) - 1.0 / n if form.centre == hashes.Centre.MEAN else np.eye(n)
   if form.centre == hashes.Centre.MEAN:  # the mean's own rounding moves every logit too
     slack = slack + slack.mean()
@@ -317,29 +332,6 @@ def _fixed_point_error(n_in: int, n_out: int) -> float:
     return 0.0
   fixed = resampling.fixed_point(n_in, n_out) / float(1 << resampling.PRECISION_BITS)
   return 255.0 * float(np.abs(fixed - resampling.resize_axis(n_in, n_out)).sum(1).max())
-
-
-def _common_threshold(f0: np.ndarray, ones: np.ndarray, slack: np.ndarray, u_min: int,
-                      weights: np.ndarray | None = None, grid: int = 4096) -> float:
-  """A lower bound on ``min sum_k w_k c_k(t)^2`` over every level ``t`` and every fake
-  that flips ``u >= u_min`` ones down and as many zeros up, ``c_k(t)`` being how far
-  feature ``k`` must move to end on its side of ``t`` (less its ``slack``).
-
-  For ``t`` in an interval ``[t0, t1]`` of a grid, a feature that ends above costs at
-  least what it costs at ``t0`` and one that ends below what it costs at ``t1``; with
-  those costs the best flips are exact (the ``u`` cheapest switches of each side, for
-  every ``u``), so the least over the intervals bounds every ``t`` from below."""
-  w = np.ones_like(f0) if weights is None else weights
-  cuts = np.linspace((f0 - slack).min(), (f0 + slack).max(), grid)
-  left = np.concatenate([[-np.inf], cuts])[:, None]
-  right = np.concatenate([cuts, [np.inf]])[:, None]
-  above = w * np.square(np.maximum(left - f0 - slack, 0.0))
-  below = w * np.square(np.maximum(f0 - slack - right, 0.0))
-  base = above[:, ones].sum(1) + below[:, ~ones].sum(1)
-  top = min(int(ones.sum()), int((~ones).sum()))
-  down = np.cumsum(np.sort(below[:, ones] - above[:, ones], axis=1), 1)[:, u_min - 1:top]
-  up = np.cumsum(np.sort(above[:, ~ones] - below[:, ~ones], axis=1), 1)[:, u_min - 1:top]
-  return float(np.min(base[:, None] + down + up))
 
 
 def max_psnr_parts_for(goal, spec: hashes.HashSpec, original: np.ndarray) -> dict:
