@@ -60,9 +60,10 @@ class Bound(NamedTuple):
 
 
 def _constraints(form: hashes.LinearForm, f0: np.ndarray, target: np.ndarray,
-                 slack: np.ndarray):
-  """``G`` [n, n], ``h`` [n] with the rule ``G d >= h`` on the feature change ``d``,
-  and the signs when the rule has a free median."""
+                 slack: np.ndarray, equal: np.ndarray | None = None):
+  """``G`` [r, n], ``h`` [r] with the rule ``G d >= h`` on the feature change ``d``,
+  and the signs when the rule has a free median. ``equal`` (bool [n], a median rule):
+  features that must end exactly at the median level (a tie; no slack), as two rows."""
   n = f0.shape[0]
   s = np.where(target, 1.0, -1.0)
   if form.centre == hashes.Centre.MEAN:
@@ -70,6 +71,13 @@ def _constraints(form: hashes.LinearForm, f0: np.ndarray, target: np.ndarray,
   else:
     g = np.diag(s)
   free = s if form.centre == hashes.Centre.MEDIAN else None  # the dual's sum s*lam = 0
+  if equal is not None and np.any(equal):
+    if free is None:
+      raise ValueError('ties at the level need a median rule')
+    slack = np.where(equal, 0.0, slack)
+    g = np.concatenate([g, -g[equal]])
+    slack = np.concatenate([slack, slack[equal]])
+    free = np.concatenate([free, -free[equal]])
   return g, -slack - g @ f0, free
 
 
@@ -89,9 +97,11 @@ def _project(y: np.ndarray, signs: np.ndarray | None) -> np.ndarray:
 
 def least_change(form: hashes.LinearForm, start_grey: np.ndarray, target: np.ndarray, *,
                  slack_levels: float = 0.0, box: tuple[float, float] | None = (0.0, 255.0),
-                 iterations: int = 4000, tolerance: float = 1e-4) -> Bound:
+                 iterations: int = 4000, tolerance: float = 1e-4,
+                 equal: np.ndarray | None = None) -> Bound:
   """The certified least grey change from ``start_grey`` (float ``[H, W]``) to
-  any image in ``box`` whose features meet ``target`` (bool ``[n_bits]``).
+  any image in ``box`` whose features meet ``target`` (bool ``[n_bits]``); ``equal``
+  (a median rule): features that must end exactly at the level (a tie at the median).
 
   With the box, the Lagrangian's minimiser is the clipped ``A^T G^T lam``
   (the box is separable), and the dual stays concave with gradient
@@ -102,7 +112,7 @@ def least_change(form: hashes.LinearForm, start_grey: np.ndarray, target: np.nda
   x0 = np.asarray(start_grey, np.float64)
   f0 = form.apply(x0)
   slack = slack_levels * _row_l1(form)
-  g, h, signs = _constraints(form, f0, np.asarray(target, bool), slack)
+  g, h, signs = _constraints(form, f0, np.asarray(target, bool), slack, equal)
   lo, hi = (-np.inf, np.inf) if box is None else (box[0] - x0, box[1] - x0)
 
   def primal(lam):  # the Lagrangian's minimiser over the box, and its features
@@ -352,19 +362,29 @@ def psnr_of_least(least_sq: float, pixels: int) -> float:
 
 
 def max_psnr_for(goal, spec: hashes.HashSpec, original: np.ndarray,
-                 parent: np.ndarray, rounding: bool = True) -> float | None:
+                 parent: np.ndarray, rounding: bool = True,
+                 ties: bool | None = None) -> float | None:
   """The highest PSNR any fake meeting ``goal`` can have: the collision bound
   (:func:`max_psnr`), or for an evasion (``parent`` is the original)
   :func:`least_change_to_evade` for the flips past the goal's threshold; None where no
   certificate is claimed (see :func:`least_change_to_evade`). ``rounding=False``
   drops the 8-bit rounding allowance of an evasion's bound: the bound of the float
   pipeline, not a certificate for a saved file (where the allowance covers the least
-  gaps, as for pHash's DCT features, the certificate itself is vacuous: inf)."""
+  gaps, as for pHash's DCT features, the certificate itself is vacuous: inf). ``ties``
+  (default: where the hash's evasions build ties, :func:`covers_ties`): the evasion bound
+  for any fake, ties at a median rule's median included."""
   if goal.needs_parent:
     return max_psnr(spec, original, parent).max_psnr_db
   grey = np.asarray(parent, np.float64) @ LUMA
   least = least_change_to_evade(spec.linear(*grey.shape), grey,
                                 spec.n_bits - goal.verdict_slack(spec),
                                 slack_levels=spec.rounding_levels if rounding else 0.0,
-                                bits=np.asarray(spec.bits(original)))
+                                bits=np.asarray(spec.bits(original)),
+                                ties=covers_ties(spec) if ties is None else ties)
   return None if least is None else psnr_of_least(least, grey.size)
+
+
+def covers_ties(spec: hashes.HashSpec) -> bool:
+  """Whether the evasion certificate of ``spec`` drops the balanced premise: for a median
+  rule whose evasions tie features at the median (wHash's tie finish), it must."""
+  return spec.tie_features is not None

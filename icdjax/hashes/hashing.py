@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.fftpack
+from PIL import Image
 
 from icdjax import checks
 from icdjax.hashes import resampling
@@ -184,6 +185,13 @@ def whash_from_small(small: np.ndarray, hash_size: int) -> np.ndarray:
   ``waverec2`` and numpy's median, so the rounding, and with it every bit
   whose coefficient ties with the median in exact arithmetic, is the same.
   """
+  flat = whash_low_band(small, hash_size)
+  return flat > np.median(flat, axis=-1, keepdims=True)
+
+
+def whash_low_band(small: np.ndarray, hash_size: int = 8) -> np.ndarray:
+  """float64 ``[..., hash_size**2]``: imagehash's wHash coefficients (before its median)
+  of the resized grey image ``[..., S, S]``, with imagehash's rounding."""
   a = _UNIT_F64[np.asarray(small, np.int64)]
   details = []
   while a.shape[-1] > 1:  # full decomposition, then drop the lowest band
@@ -194,8 +202,7 @@ def whash_from_small(small: np.ndarray, hash_size: int) -> np.ndarray:
     a = _haar_idwt2(a, d)
   while a.shape[-1] > hash_size:
     a, _ = _haar_dwt2(a)
-  flat = a.reshape(a.shape[:-2] + (hash_size * hash_size,))
-  return flat > np.median(flat, axis=-1, keepdims=True)
+  return a.reshape(a.shape[:-2] + (hash_size * hash_size,))
 
 
 @functools.partial(jax.jit, static_argnames=('hash_size', 'scale', 'is_rgb'))
@@ -381,3 +388,16 @@ def whash_median_ties(images) -> np.ndarray:
   sums = small.reshape(-1, 8, f, 8, f).sum((2, 4)).reshape(-1, 64)
   srt = np.sort(sums, 1)
   return 2 * sums == (srt[:, 31] + srt[:, 32])[:, None]
+
+
+def whash_tie_features(grey: np.ndarray, floats: bool = True):
+  """For one grey uint8 ``[H, W]``: the exact 8x8 block sums of wHash's image-scale resize
+  (Pillow's, as imagehash runs it; int64 ``[64]``) and, if ``floats``, imagehash's float64
+  coefficients of them (``[64]``; else None). Blocks tie at the median when their sums are
+  equal, and then fall as those floats do."""
+  scale = whash_scale(*grey.shape)
+  small = np.asarray(Image.fromarray(np.asarray(grey, np.uint8)).resize(
+      (scale, scale), Image.LANCZOS), np.int64)
+  f = scale // 8
+  sums = small.reshape(8, f, 8, f).sum((1, 3)).reshape(64)
+  return sums, (whash_low_band(small) if floats else None)

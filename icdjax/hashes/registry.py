@@ -79,6 +79,10 @@ class HashSpec:
     median_ties: uint8 images ``[N, H, W]`` -> bool ``[N, n_bits]``, the bits whose
       feature ties exactly with the median (where the reference's float rounding
       decides; wHash), or None.
+    tie_features: one grey uint8 ``[H, W]`` -> (int64 exact features ``[n_bits]``,
+      float64 ``[n_bits]`` as the reference rounds them), for a median rule over
+      integer features (wHash's block sums): what :mod:`icdjax.attacks.tie_finish`
+      settles ties with; or None.
     channels: what ``traced`` and ``logits`` read: 1, one grey channel (a photo's
       attack changes its luminance), or 3, RGB ``[..., H, W, 3]`` (NeuralHash: the
       attack changes the colours themselves).
@@ -95,6 +99,7 @@ class HashSpec:
                params: dict | None = None, match_threshold: int = 0,
                rounding_levels: float = 1.5, settle_ties: Callable | None = None,
                quality: Callable | None = None, median_ties: Callable | None = None,
+               tie_features: Callable | None = None,
                threshold: int | None = None, channels: int = 1,
                differentiable: bool = True, rounded_grey: bool | None = None):
     self.name, self.n_bits = name, n_bits
@@ -105,6 +110,7 @@ class HashSpec:
     self.match_threshold, self.rounding_levels = match_threshold, rounding_levels
     self.settle_ties = settle_ties
     self.quality, self.median_ties = quality, median_ties
+    self.tie_features = tie_features
     self.threshold = threshold
     self.channels = channels
     self.differentiable = differentiable
@@ -302,7 +308,8 @@ register('whash', lambda: HashSpec(
     name='whash', n_bits=64, bits=hashing.whash, traced=_whash_traced,
     progress=functools.partial(_whash_traced, fast=True),
     logits=relaxed.whash_logits, linear_form=_whash_linear, settle_ties=floor_repair.settle,
-    median_ties=hashing.whash_median_ties, threshold=PAPER_THRESHOLD,
+    median_ties=hashing.whash_median_ties, tie_features=hashing.whash_tie_features,
+    threshold=PAPER_THRESHOLD,
     **dict(zip(('reference', 'reference_name'), _imagehash('whash')))))
 
 

@@ -31,6 +31,7 @@ from icdjax import plotting
 from icdjax.attacks import bounds
 from icdjax.attacks import least_finish
 from icdjax.attacks import projection
+from icdjax.attacks import tie_finish
 from icdjax.images import files
 from icdjax.images import transforms
 from icdjax.runs import chunks
@@ -109,12 +110,16 @@ def nearest_with_grey(rgb: np.ndarray, near: np.ndarray, grey: np.ndarray) -> np
 
 
 def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attack, *,
-                 seed: int = 0, rounds: int = 3, colour: str = 'neutral') -> dict:
+                 seed: int = 0, rounds: int = 3, colour: str = 'neutral',
+                 ties: bool = True) -> dict:
   """Makes a colour fake of ``parent`` (uint8 RGB, any size) whose hash is
   ``original``'s (any size); returns the fake and our exact distance on it.
 
   The first round runs ``attack`` on the grey parent; later rounds, only
-  while the colour fake misses, run projection steps from its own grey.
+  while the colour fake misses, run projection steps from its own grey. An evasion of a
+  linear hash ends with the least-change finish, and for a median rule over integer
+  features (wHash), where ``ties``, with the tie finish (:mod:`icdjax.attacks.tie_finish`)
+  when it changes the parent less; ``median_tie`` then says how many features it tied.
   """
   spec = attack.hash
   h, w = parent.shape[:2]
@@ -150,16 +155,28 @@ def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attac
     if not goal.reached(again_distance):
       break  # keep the fake that matches as saved
     fake, distance = again, again_distance
-  margin = None
+  margin = tie = None
   if (spec.is_linear and not goal.needs_parent and not attack.survive and retries
       and h * w <= BOUND_PIXELS):
     # an evasion judged as saved: redo the change as the least one to the fake's own hash
-    done = least_finish.finish(spec, parent, fake, target, goal.reached,
-                               lambda p, dx: add_luminance(p, dx, colour=colour,
-                                                           rounded_grey=spec.rounded_grey))
+    to_colour = lambda p, dx: add_luminance(p, dx, colour=colour,
+                                            rounded_grey=spec.rounded_grey)
+    done = least_finish.finish(spec, parent, fake, target, goal.reached, to_colour)
     fake, distance, margin = done.fake, done.distance, done.margin
+    if spec.tie_features is not None and ties:  # a median rule: a tie may evade cheaper
+      slack = goal.verdict_slack(spec)
+      tied = tie_finish.finish(
+          spec, parent, np.asarray(original_bits), spec.n_bits - slack,
+          lambda bits: np.sum(bits != target) <= slack, to_colour, seed=seed,
+          better_than=float(np.sum(np.square(fake.astype(np.float64) - parent))))
+      if tied.fake is not None:
+        fake = tied.fake
+        distance = int(np.sum(np.asarray(spec.bits(fake)) != target))
+        tie = int(tied.plan.tie.sum())
   out = {'fake': fake, 'hamming_distance': int(goal.reference_distance(distance)),
          'rounds': used, 'seconds': time.perf_counter() - start, 'finish_margin': margin}
+  if tie is not None:  # the features the fake ties exactly at its median
+    out['median_tie'] = tie
   if queries is not None:  # a query-only family: the images it submitted to the hash
     out['queries'] = queries
   if steps is not None:  # a family that counts its gradient steps
@@ -368,6 +385,7 @@ def run_and_report(original: np.ndarray, parent: np.ndarray, attack: attacks.Att
       'finish_margin': result['finish_margin'],  # the least-change finish kept (None: not)
       **({'queries': result['queries']} if 'queries' in result else {}),
       **({'steps': result['steps']} if 'steps' in result else {}),  # gradient steps taken
+      **({'median_tie': result['median_tie']} if 'median_tie' in result else {}),
       **_change(saved, parent),
       'versions': report.versions(),
   }
