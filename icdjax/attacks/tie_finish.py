@@ -47,9 +47,9 @@ from icdjax import measures
 from icdjax.attacks import bounds
 
 MARGINS = (0.02,)      # grey levels asked of the plan's inequalities, in turn
-PLANS = 4              # the best plans (by the float least change) tried
+EASY_TIE = 4           # ties this small settle within a few hundred walk steps, mostly
 SUM_STEPS = 6000       # single edits allowed to settle the sums, per attempt
-FLOAT_STEPS = 8000     # walk steps allowed to settle the floats, per attempt
+FLOAT_STEPS = 6000     # walk steps allowed to settle the floats, per attempt
 TEMPERATURE = 3.0      # units in the last place: the walk's annealing, cooled to 0
 CARRIES = 12           # batches of edits before single ones
 GUARD = 16             # units of block sum the batches keep from the level
@@ -265,12 +265,13 @@ def finish(spec: hashes.HashSpec, parent: np.ndarray, own: np.ndarray, flips: in
            reached: Callable[[np.ndarray], bool],
            to_colour: Callable[[np.ndarray, np.ndarray], np.ndarray], *,
            better_than: float = float('inf'), seed: int = 0,
-           margins: tuple[float, ...] = MARGINS, n_plans: int = PLANS) -> Settled:
+           margins: tuple[float, ...] = MARGINS) -> Settled:
   """A fake of ``parent`` whose bits differ from ``own`` in ``flips`` places through a tie at
-  its median: the first plan, best first, that settles; ``reached(bits)`` judges each by our
-  exact hash. ``to_colour(parent, grey change) -> uint8`` carries a grey change into the
-  parent. ``better_than``: a squared change to beat (plans whose float least change cannot
-  are not tried)."""
+  its median; ``reached(bits)`` judges each by our exact hash. ``to_colour(parent, grey
+  change) -> uint8`` carries a grey change into the parent. ``better_than``: a squared
+  change to beat. Two attempts: the best plan with a small tie (at most ``EASY_TIE``
+  features: it mostly settles), then the best plan of all where its tie is larger and its
+  float change could beat the first; the least change that settles is kept."""
   if spec.tie_features is None:
     raise ValueError(f'{spec.name} has no median ties to settle')
   own = np.asarray(own, bool)
@@ -278,13 +279,15 @@ def finish(spec: hashes.HashSpec, parent: np.ndarray, own: np.ndarray, flips: in
   if grey.ndim == 3:
     grey = grey @ measures.LUMA
   form = spec.linear(*grey.shape)
-  floor = float(measures.psnr_from_rms(np.sqrt(better_than / parent.size))) if np.isfinite(
-      better_than) else -np.inf
+  ranked = plans(form, grey, own, flips)
+  tries = [p for p in ranked if p.tie.sum() <= EASY_TIE][:1]
+  tries += [p for p in ranked[:1] if p.tie.sum() > EASY_TIE]
   feet = footprints(form)
-  edits = 0
-  for p_index, plan in enumerate(plans(form, grey, own, flips)[:n_plans]):
-    if plan.psnr_db < floor - 0.5:  # the carry gains a few tenths at most
-      break
+  best, edits = Settled(None, None, None, 0), 0
+  for p_index, plan in enumerate(tries):
+    floor = float(measures.psnr_from_rms(np.sqrt(better_than / parent.size)))
+    if plan.psnr_db < floor - 0.5:  # the 8-bit carry gains a few tenths at most
+      continue
     for margin in margins:
       least = bounds.least_change(form, grey, plan.ones, slack_levels=-float(margin),
                                   equal=plan.tie)
@@ -295,8 +298,9 @@ def finish(spec: hashes.HashSpec, parent: np.ndarray, own: np.ndarray, flips: in
       edits += used
       if (fake is not None and reached(np.asarray(spec.bits(fake), bool))
           and _sq_change(fake, parent) < better_than):
-        return Settled(fake, plan, float(margin), edits)
-  return Settled(None, None, None, edits)
+        best, better_than = Settled(fake, plan, float(margin), 0), _sq_change(fake, parent)
+        break
+  return best._replace(edits=edits)
 
 
 def _sq_change(a: np.ndarray, b: np.ndarray) -> float:
