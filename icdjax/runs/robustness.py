@@ -101,6 +101,9 @@ def row(reports: list[dict]) -> dict:
   for name in AFTER:
     held = [r[verdict_key][name] for r in reports if name in r[verdict_key]]
     out[f'after_{name}'] = float(np.mean(held)) if held else None
+  tied = [r['median_tie'] for r in reports if r.get('median_tie')]
+  out['tied_images'] = len(tied)  # fakes with features tied exactly at a median (the tie finish)
+  out['tied_features_median'] = float(np.median(tied)) if tied else None
   queries = [r['queries'] for r in reports if 'queries' in r]
   out['queries_median'] = float(np.median(queries)) if queries else None
   return out

@@ -30,6 +30,10 @@ def test_a_row_states_rates_gaps_and_what_survives():
   assert row['psnr_median_db'] == 40.0 and row['psnr_min_db'] == 30.0
   assert row['gap_median_db'] == 3.0 and row['bound_median_db'] == 38.0
   assert row['after_jpeg:75'] == 0.0 and row['after_scale:0.5'] == 1.0
+  assert row['tied_images'] == 0 and row['tied_features_median'] is None
+  tied = [dict(_report(41.0), median_tie=m) for m in (2, 4, 10)] + [_report(42.0)]
+  assert robustness.row(tied)['tied_images'] == 3
+  assert robustness.row(tied)['tied_features_median'] == 4.0
   table = robustness.table({'ahash': reports})
   assert table.count('\n') == 2 and '| ahash | 10 | 3 | 100.0% |' in table
   assert '| 38.0 (2) | 3.0 | - |' in table
