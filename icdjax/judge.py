@@ -154,7 +154,7 @@ def check_against_reference(images: np.ndarray, log=print) -> dict:
   """Ours against the reference library for every public hash, on ``images``.
 
   Returns ``{hash: {'images_differing', 'bits_differing', 'seconds'}, 'images': N}``,
-  with wHash's exact median ties counted (:func:`icdjax.hashes.hashing.whash_median_ties`).
+  with wHash's exact median ties counted (:func:`icdjax.hashes.floor_repair.whash_median_ties`).
   """
   report = {'images': len(images)}
   for name in hashes.public_names(linear_only=True):

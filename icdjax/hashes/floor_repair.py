@@ -1,4 +1,6 @@
-"""Exact repair of wHash targets that tie at the floor.
+"""wHash's exact ties: the repair of targets that tie at the floor, and the blocks that tie
+at a median (:func:`whash_median_ties`, :func:`whash_tie_features`: what the judge counts
+and what :mod:`icdjax.attacks.tie_finish` settles an evasion's tie with).
 
 wHash's bit is "block sum of the resized image above the median of block
 sums". When a target has fewer than half its bits set, its median ties with
@@ -39,6 +41,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from PIL import Image
 
 from icdjax import checks
 from icdjax.hashes import hashing
@@ -261,3 +264,29 @@ def settle(start, target, fake, dist, *, slack_bits: int = 0, stroke_weight: flo
   return jax.pure_callback(host, out, jnp.asarray(start, jnp.uint8), target,
                            jnp.asarray(fake, jnp.uint8), jnp.asarray(dist, jnp.int32),
                            vmap_method='broadcast_all')
+
+
+def whash_median_ties(images) -> np.ndarray:
+  """bool ``[N, 64]``: 8x8 wHash blocks of grey uint8 ``[N, H, W]`` whose exact
+  block sum (of the image-scale resize) ties with the median; imagehash's
+  float64 rounding decides those bits."""
+  images = np.asarray(images)
+  scale = hashing.whash_scale(images.shape[-2], images.shape[-1])
+  f = scale // 8
+  small = np.asarray(resampling.resize_exact(images.astype(np.int32), scale, scale), np.int64)
+  sums = small.reshape(-1, 8, f, 8, f).sum((2, 4)).reshape(-1, 64)
+  srt = np.sort(sums, 1)
+  return 2 * sums == (srt[:, 31] + srt[:, 32])[:, None]
+
+
+def whash_tie_features(grey: np.ndarray, floats: bool = True):
+  """For one grey uint8 ``[H, W]``: the exact 8x8 block sums of wHash's image-scale resize
+  (Pillow's, as imagehash runs it; int64 ``[64]``) and, if ``floats``, imagehash's float64
+  coefficients of them (``[64]``; else None). Blocks tie at the median when their sums are
+  equal, and then fall as those floats do."""
+  scale = hashing.whash_scale(*grey.shape)
+  small = np.asarray(Image.fromarray(np.asarray(grey, np.uint8)).resize(
+      (scale, scale), Image.LANCZOS), np.int64)
+  f = scale // 8
+  sums = small.reshape(8, f, 8, f).sum((1, 3)).reshape(64)
+  return sums, (hashing.whash_low_band(small) if floats else None)

@@ -24,7 +24,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.fftpack
-from PIL import Image
 
 from icdjax import checks
 from icdjax.hashes import resampling
@@ -375,29 +374,3 @@ def to_uint8(images) -> jnp.ndarray:
   images = jnp.asarray(images)
   checks.check_float_images(images)
   return quantize(images)
-
-
-def whash_median_ties(images) -> np.ndarray:
-  """bool ``[N, 64]``: 8x8 wHash blocks of grey uint8 ``[N, H, W]`` whose exact
-  block sum (of the image-scale resize) ties with the median; imagehash's
-  float64 rounding decides those bits."""
-  images = np.asarray(images)
-  scale = whash_scale(images.shape[-2], images.shape[-1])
-  f = scale // 8
-  small = np.asarray(resampling.resize_exact(images.astype(np.int32), scale, scale), np.int64)
-  sums = small.reshape(-1, 8, f, 8, f).sum((2, 4)).reshape(-1, 64)
-  srt = np.sort(sums, 1)
-  return 2 * sums == (srt[:, 31] + srt[:, 32])[:, None]
-
-
-def whash_tie_features(grey: np.ndarray, floats: bool = True):
-  """For one grey uint8 ``[H, W]``: the exact 8x8 block sums of wHash's image-scale resize
-  (Pillow's, as imagehash runs it; int64 ``[64]``) and, if ``floats``, imagehash's float64
-  coefficients of them (``[64]``; else None). Blocks tie at the median when their sums are
-  equal, and then fall as those floats do."""
-  scale = whash_scale(*grey.shape)
-  small = np.asarray(Image.fromarray(np.asarray(grey, np.uint8)).resize(
-      (scale, scale), Image.LANCZOS), np.int64)
-  f = scale // 8
-  sums = small.reshape(8, f, 8, f).sum((1, 3)).reshape(64)
-  return sums, (whash_low_band(small) if floats else None)

@@ -308,7 +308,7 @@ register('whash', lambda: HashSpec(
     name='whash', n_bits=64, bits=hashing.whash, traced=_whash_traced,
     progress=functools.partial(_whash_traced, fast=True),
     logits=relaxed.whash_logits, linear_form=_whash_linear, settle_ties=floor_repair.settle,
-    median_ties=hashing.whash_median_ties, tie_features=hashing.whash_tie_features,
+    median_ties=floor_repair.whash_median_ties, tie_features=floor_repair.whash_tie_features,
     threshold=PAPER_THRESHOLD,
     **dict(zip(('reference', 'reference_name'), _imagehash('whash')))))
 

@@ -2,7 +2,7 @@
 
 The attack families work on one grey channel. A colour parent keeps its
 colours: the grey attack's change is added to the luminance of each pixel
-by moving its R, G and B together (:func:`add_luminance`, which
+by moving its R, G and B together (:func:`icdjax.images.colour_carry.add_luminance`, which
 redistributes to the channels with room when one saturates), and the
 colour fake is hashed again exactly. Because Pillow's ``L`` conversion
 rounds, and PDQ's luminance is not an integer, a few bits can move in the
@@ -15,7 +15,6 @@ the least change to the fake's own hash, kept where it still evades and changes 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import time
 
@@ -32,81 +31,14 @@ from icdjax.attacks import bounds
 from icdjax.attacks import least_finish
 from icdjax.attacks import projection
 from icdjax.attacks import tie_finish
+from icdjax.images import colour_carry
 from icdjax.images import files
 from icdjax.images import transforms
 from icdjax.runs import chunks
 from icdjax.runs import report
 
-_LUMA = measures.LUMA
-
-
-COLOUR_CHANGES = {
-    # how a luminance change is carried by R, G and B (per unit of luminance)
-    'neutral': np.ones(3),               # the same on every channel: hue kept
-    'least': _LUMA / (_LUMA @ _LUMA),     # the least RGB change (Cauchy-Schwarz): highest PSNR
-}
-
-
-def add_luminance(rgb: np.ndarray, delta: np.ndarray, passes: int = 4,
-                  colour: str = 'neutral', rounded_grey: bool = False) -> np.ndarray:
-  """uint8 RGB whose luminance is ``rgb``'s plus ``delta`` ``[H, W]`` (grey
-  levels), as nearly as the box 0..255 allows. ``colour`` picks how the
-  channels share it (:data:`COLOUR_CHANGES`): 'neutral' moves R, G and B
-  together (a brightness change, no tint), 'least' in proportion to the
-  luminance weights (the least RGB change, 1.3 dB more PSNR, a faint green
-  or magenta tint); what a saturated channel cannot take goes to the others.
-
-  ``rounded_grey`` (a hash that reads Pillow's rounded ``L``, as imagehash's do): with
-  'least', each pixel becomes the integer RGB nearest the original whose ``L`` is the
-  wanted luminance rounded (:func:`nearest_with_grey`), not the rounded channels: a
-  change of one grey level then costs one level of green rather than 1.3 levels spread
-  over R, G and B."""
-  if colour not in COLOUR_CHANGES:
-    raise checks.InputError(f'unknown colour change {colour!r}: expected one of '
-                            f'{", ".join(COLOUR_CHANGES)}')
-  direction = COLOUR_CHANGES[colour]
-  out = rgb.astype(np.float64)
-  want = out @ _LUMA + delta
-  for _ in range(passes):
-    short = want - out @ _LUMA
-    room = np.where(short[..., None] > 0, out < 255, out > 0)
-    weight = (room * direction * _LUMA).sum(-1)
-    step = np.where(weight > 0, short / np.maximum(weight, 1e-9), 0.0)
-    out = np.clip(out + room * direction * step[..., None], 0, 255)
-  if rounded_grey and colour == 'least':
-    return nearest_with_grey(rgb, out, np.round(want))
-  return np.round(out).astype(np.uint8)
-
-
-PILLOW_L = np.array([19595, 38470, 7471], np.int64)  # L = (R, G, B) . PILLOW_L / 2^16, rounded
-
-
-def pillow_grey(rgb: np.ndarray) -> np.ndarray:
-  """Pillow's ``convert('L')`` of integer RGB ``[..., 3]``, exactly (int64)."""
-  return (np.asarray(rgb, np.int64) @ PILLOW_L + 0x8000) >> 16
-
-
-def nearest_with_grey(rgb: np.ndarray, near: np.ndarray, grey: np.ndarray) -> np.ndarray:
-  """uint8 RGB ``[H, W, 3]``: per pixel, of the integer points within 2 levels of
-  ``near`` (float RGB) whose Pillow ``L`` is ``grey`` (clipped to 0..255), the one
-  nearest ``rgb``; where there is none, ``near`` rounded."""
-  src = rgb.astype(np.int64)
-  base = np.floor(near).astype(np.int64) - 1
-  target = np.clip(grey, 0, 255).astype(np.int64)
-  raw = base @ PILLOW_L + 0x8000
-  gap = base - src
-  cost0 = np.sum(gap * gap, -1)
-  best = np.round(near).astype(np.int64)
-  best_cost = np.where(pillow_grey(best) == target, np.sum((best - src) ** 2, -1), np.inf)
-  for offset in itertools.product(range(4), repeat=3):
-    o = np.array(offset, np.int64)
-    inside = np.all((base + o >= 0) & (base + o <= 255), -1)
-    ok = inside & (((raw + o @ PILLOW_L) >> 16) == target)
-    cost = cost0 + 2 * (gap @ o) + o @ o
-    better = ok & (cost < best_cost)
-    best = np.where(better[..., None], base + o, best)
-    best_cost = np.where(better, cost, best_cost)
-  return best.astype(np.uint8)
+add_luminance = colour_carry.add_luminance  # how a grey change reaches the colours
+COLOUR_CHANGES = colour_carry.COLOUR_CHANGES
 
 
 def attack_image(original: np.ndarray, parent: np.ndarray, attack: attacks.Attack, *,
