@@ -87,7 +87,7 @@ def test_a_footprint_edit_moves_its_own_block_sum_only(camera, setting):
   assert moved >= 10
 
 
-def test_the_finish_evades_as_imagehash_judges_with_a_tie_and_beats_the_balanced_certificate(
+def test_the_finish_evades_as_imagehash_judges_with_a_tie_under_the_certificate_for_any_fake(
     camera, setting):
   spec, grey, form, own = setting
   done = tie_finish.finish(spec, camera, own, FLIPS,
