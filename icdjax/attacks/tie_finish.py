@@ -14,8 +14,7 @@ passes 29.84 dB on the saved file (certified), and this finish reaches 30.72 (4 
 Whether a tie holds is decided twice on the saved file: the blocks' integer sums (of
 Pillow's rounded ``L`` and resize) must be equal, and imagehash's float64 wavelet
 coefficients of those equal sums, which differ by rounding (up to tens of units in the last
-place),
-must then be exactly equal too, or its median falls between them. :func:`finish` does
+place), must then be exactly equal too, or its median falls between them. :func:`finish` does
 both on the host with the reference's own arithmetic (``spec.tie_features``):
 
 1. **Plan**: for every split ``x + y`` of the flips needed with ``x > y``, the least
