@@ -9,7 +9,9 @@ rounds, and PDQ's luminance is not an integer, a few bits can move in the
 transfer; then projection steps run again from the colour fake's own grey
 (:func:`attack_image`, up to ``rounds`` times). An evasion of a linear hash without
 ``--survive`` (of at most :data:`BOUND_PIXELS`) ends with the least-change finish (:mod:`icdjax.attacks.least_finish`):
-the least change to the fake's own hash, kept where it still evades and changes less.
+the least change to the fake's own hash, kept where it still evades and changes less; for
+wHash then the tie finish (:mod:`icdjax.attacks.tie_finish`: features tied exactly at its
+median), kept on the same terms.
 """
 
 from __future__ import annotations
