@@ -103,3 +103,34 @@ def test_the_finish_evades_as_imagehash_judges_with_a_tie_under_the_certificate_
   goal = goals.Evade().bind(spec)
   assert psnr <= bounds.max_psnr_for(goal, spec, camera, camera) + 1e-6  # covers ties
   assert psnr >= done.plan.psnr_db - 0.5  # settling the tie costs little of the plan's change
+
+
+def test_a_small_tie_whose_walk_missed_is_tried_from_further_seeds(camera, setting, monkeypatch):
+  """The walks are random: a small tie that failed to settle from its first seed is tried
+  again from other seeds (at most EASY_SEEDS in all), and a large tie only once."""
+  spec, grey, form, own = setting
+  settle, seeds = tie_finish.settle, []
+
+  def first_misses(parent, dx, plan, features, feet, to_colour, seed):
+    seeds.append((int(plan.tie.sum()), seed))
+    if len([s for t, s in seeds if t == plan.tie.sum()]) == 1:
+      return None, 1  # as a walk that stuck
+    return settle(parent, dx, plan, features, feet, to_colour, seed)
+
+  monkeypatch.setattr(tie_finish, 'settle', first_misses)
+  done = tie_finish.finish(spec, camera, own, FLIPS,
+                           lambda bits: np.sum(bits != own) >= FLIPS, _colour, seed=0)
+  assert done.fake is not None and done.plan.tie.sum() <= tie_finish.EASY_TIE
+  small = [s for t, s in seeds if t <= tie_finish.EASY_TIE]
+  assert len(small) == 2 and len(set(small)) == 2  # missed, then settled from another seed
+  def always_misses(parent, dx, plan, features, feet, to_colour, seed):
+    seeds.append(int(plan.tie.sum()))
+    return None, 1
+
+  monkeypatch.setattr(tie_finish, 'settle', always_misses)
+  seeds.clear()
+  done = tie_finish.finish(spec, camera, own, FLIPS,
+                           lambda bits: np.sum(bits != own) >= FLIPS, _colour, seed=0)
+  assert done.fake is None
+  small = [t for t in seeds if t <= tie_finish.EASY_TIE]
+  assert len(small) == tie_finish.EASY_SEEDS and len(seeds) - len(small) <= 1
