@@ -123,6 +123,7 @@ def test_a_small_tie_whose_walk_missed_is_tried_from_further_seeds(camera, setti
   assert done.fake is not None and done.plan.tie.sum() <= tie_finish.EASY_TIE
   small = [s for t, s in seeds if t <= tie_finish.EASY_TIE]
   assert len(small) == 2 and len(set(small)) == 2  # missed, then settled from another seed
+
   def always_misses(parent, dx, plan, features, feet, to_colour, seed):
     seeds.append(int(plan.tie.sum()))
     return None, 1
