@@ -288,6 +288,27 @@ def robustness_curves(path, budgets_db, curves: dict, title=None):
   _save(fig, path, dpi=120)
 
 
+def frontier_curves(path, budgets_db, curves: list, n_bits: int, title=None):
+  """How near the original's hash each pair's fake got within each PSNR budget: one thin
+  line per pair (``curves[i] = {'run_psnr_db', 'distances'}``: from its collision at the
+  run's PSNR, distance 0, through ``budgets_db``), the median over pairs drawn thick."""
+  fig, ax = plt.subplots(figsize=(7, 4.4))
+  for c in curves:
+    ax.plot([c['run_psnr_db']] + list(budgets_db), [0] + list(c['distances']), color='0.6',
+            lw=0.7, alpha=0.6)
+  median = np.median(np.array([c['distances'] for c in curves], float), axis=0)
+  ax.plot(budgets_db, median, color='C3', lw=2.4, marker='o', label='median over pairs')
+  ax.set_xlabel('PSNR budget (dB): the fake must be at least this close to the parent')
+  ax.set_ylabel(f"bits from the original's hash (of {n_bits})")
+  ax.set_xlim(max(budgets_db) + 1, min(min(budgets_db), *(c['run_psnr_db'] for c in curves)) - 1)
+  ax.set_ylim(-1, None)
+  ax.grid(True, alpha=0.3)
+  ax.legend(fontsize=8, loc='upper right')
+  ax.set_title(title or 'how near a given hash a change within a budget gets', fontsize=10)
+  fig.tight_layout()
+  _save(fig, path, dpi=120)
+
+
 def benign_heatmap(path, rates: dict, edits: list, title=None):
   """Match rate of honest copies, one row per hash (``rates[hash][edit]`` in [0, 1]) and
   one column per edit, each cell printed as a percentage."""

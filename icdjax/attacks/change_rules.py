@@ -1,4 +1,4 @@
-"""Where the pixel attack's change starts, and how it moves.
+"""The pixel attack's change (:class:`Change`): where it starts, and how it moves.
 
 A start (:data:`STARTS`) gives the first change of the parent, in grey levels:
 ``'parent'`` none; ``'projection'`` the projection attack's least-change fake (a hash with a
@@ -7,7 +7,8 @@ begins inside the target's cell and the refining walks it towards the parent
 (:data:`WALK_ROUNDS` rounds at :data:`WALK_LEARNING_RATE`). A step rule
 (:data:`STEP_RULES`) is an optax transformation of the change's gradient: Adam, or the
 steepest L2 step with the pixels at 0 or 1 that the gradient would push further held
-(:func:`held`).
+(:func:`held`). A PSNR budget (:func:`onto_budget`) keeps the fake within an L2 ball of
+the parent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,31 @@ import jax.numpy as jnp
 import optax
 
 from icdjax.attacks import projection
+from icdjax.attacks import warp
+from icdjax.hashes import hashing
+
+
+class Change(NamedTuple):
+  """What the attack optimises: the fake is ``warp(parent, flow) + delta``."""
+  delta: jnp.ndarray  # [H, W], [0, 1] units
+  flow: jnp.ndarray   # [2, H, W] pixels; [2, 1, 1] zeros when max_shift is 0
+
+
+def no_change(shape: tuple[int, ...], config) -> Change:
+  """The change that leaves a parent of ``shape`` (``(H, W)``, or ``(H, W, 3)`` for a
+  hash that reads colour) as it is."""
+  return Change(jnp.zeros(shape, jnp.float32),
+                warp.zero_flow(shape[:2] if config.max_shift else (1, 1)))
+
+
+def base(parent: jnp.ndarray, flow: jnp.ndarray, config) -> jnp.ndarray:
+  """The parent with its strokes moved (the parent itself when ``max_shift`` is 0); a
+  colour parent's channels move together."""
+  if not config.max_shift:
+    return parent
+  if parent.ndim == 3:
+    return jax.vmap(warp.warp, in_axes=(2, None), out_axes=2)(parent, flow)
+  return warp.warp(parent, flow)
 
 
 class StepRule(NamedTuple):
@@ -125,6 +151,53 @@ WALK_TAIL_ROUNDS, WALK_TAIL_LEARNING_RATE = 50, 0.001
 # 27.9); backing off and recovering up to the first scale (this rule) kept 29.0 from
 # 1,000 and 28.2 from 3,000.
 REFINE_UP, REFINE_DOWN = 1.0 / 0.7, 0.7
+
+# psnr_budget: the highest budget accepted (a change of under a grey level on every pixel is
+# already above 48 dB), and the ball's radius as a share of the budget's own.
+MAX_PSNR_BUDGET, BUDGET_GUARD = 100.0, 0.995
+
+
+def budget_radius(psnr_db: float, size: int) -> float:
+  """The L2 length, in [0, 1] units, of a change of ``size`` values at ``psnr_db`` of PSNR
+  (peak 1), shrunk by :data:`BUDGET_GUARD` so that rounding the fake to 8 bits, which moves
+  each value by up to half a level, rarely takes it below the budget."""
+  return BUDGET_GUARD * math.sqrt(size * 10.0 ** (-psnr_db / 10.0))
+
+
+def onto_budget(fake: jnp.ndarray, parent: jnp.ndarray, psnr_db: float) -> jnp.ndarray:
+  """``fake`` (floats in [0, 1]) with its change from ``parent`` scaled onto the L2 ball of
+  ``psnr_db`` when outside it, then clipped to the box (which only shortens it)."""
+  change = fake - parent
+  radius = budget_radius(psnr_db, parent.size)
+  length = jnp.sqrt(jnp.sum(jnp.square(change)))
+  return jnp.clip(parent + change * jnp.minimum(1.0, radius / jnp.maximum(length, 1e-12)),
+                  0.0, 1.0)
+
+
+def quantized_within(fake: jnp.ndarray, parent: jnp.ndarray, psnr_db: float,
+                     bisections: int = 12) -> jnp.ndarray:
+  """``fake`` (floats in [0, 1]) rounded to 8 bits at or above ``psnr_db`` to ``parent``
+  (floats of whole grey levels): rounding can add up to half a level per pixel, so where
+  the rounded fake falls below the budget its change is scaled down, by bisection, to the
+  largest scale whose rounded fake meets it (scale 0 is the parent itself: always met)."""
+  limit = parent.size * 10.0 ** (-psnr_db / 10.0)
+  change = fake - parent
+
+  def rounded(scale):
+    return hashing.quantize(parent + scale * change)
+
+  def meets(scale):
+    return jnp.sum(jnp.square(rounded(scale).astype(jnp.float32) / 255.0 - parent)) <= limit
+
+  def bisect(_, bounds):
+    low, high = bounds
+    mid = 0.5 * (low + high)
+    ok = meets(mid)
+    return jnp.where(ok, mid, low), jnp.where(ok, high, mid)
+
+  low, _ = jax.lax.fori_loop(0, bisections, bisect, (jnp.float32(0.0), jnp.float32(1.0)))
+  return rounded(jnp.where(meets(1.0), 1.0, low))
+
 
 STARTS: dict[str, Callable] = {  # (original, parent, target, config) -> change, grey levels
     'parent': lambda original, parent, target, config: jnp.zeros(jnp.shape(parent), jnp.float32),

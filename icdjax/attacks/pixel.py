@@ -62,6 +62,8 @@ WALK_SMOOTHNESS, WALK_STROKE_WEIGHT = change_rules.WALK_SMOOTHNESS, change_rules
 WALK_TAIL_ROUNDS, WALK_TAIL_LEARNING_RATE = (change_rules.WALK_TAIL_ROUNDS,
                                              change_rules.WALK_TAIL_LEARNING_RATE)
 REFINE_UP, REFINE_DOWN = change_rules.REFINE_UP, change_rules.REFINE_DOWN
+MAX_PSNR_BUDGET = change_rules.MAX_PSNR_BUDGET
+Change, no_change, base = change_rules.Change, change_rules.no_change, change_rules.base
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,6 +137,10 @@ class PixelConfig:
       ``tail_learning_rate``, kept by the same rule. None: :data:`WALK_TAIL_ROUNDS` for
       ``start='original'``, else 0.
     tail_learning_rate: the tail's step (None: :data:`WALK_TAIL_LEARNING_RATE`).
+    psnr_budget: dB of PSNR to the parent the 8-bit fake may not go below (None: none): each
+      step is projected onto that ball (``change_rules``) and, short of the goal, the fake kept
+      is the nearest the target yet. None resolves to 'parent', not 'original' (or give
+      ``attack(..., start=)`` a fake).
   """
   hash: hashes.HashSpec = hashes.get('ahash')
   goal: goals.Goal = goals.Collide()
@@ -161,6 +167,7 @@ class PixelConfig:
   refine_learning_rate: float | None = None
   tail_rounds: int | None = None
   tail_learning_rate: float | None = None
+  psnr_budget: float | None = None
 
   def __post_init__(self):
     if not isinstance(self.hash, hashes.HashSpec):
@@ -172,9 +179,9 @@ class PixelConfig:
       raise ValueError(f'pixel step must be one of {", ".join(STEP_RULES)}, got {self.step!r}')
     if self.max_shift is None:
       object.__setattr__(self, 'max_shift', 1.0 if self.hash.is_linear else 0.0)
-    if self.start is None:
-      object.__setattr__(self, 'start', 'projection' if self.hash.is_linear else
-                         'original' if self.goal.needs_parent else 'parent')
+    if self.start is None:  # a walk from the original begins outside any budget
+      object.__setattr__(self, 'start', 'projection' if self.hash.is_linear else 'original'
+                         if self.goal.needs_parent and self.psnr_budget is None else 'parent')
     if self.refine_rounds is None:
       object.__setattr__(self, 'refine_rounds', WALK_ROUNDS if self.start == 'original' else 0)
     walk = self.start == 'original'
@@ -227,6 +234,11 @@ class PixelConfig:
     if self.start == 'original' and self.hash.is_linear:
       errors.append(f'pixel start=original is for a hash without a linear form; '
                     f'{self.hash.name} starts best from its projection')
+    if self.psnr_budget is not None and not (isinstance(self.psnr_budget, (int, float))
+                                             and 0 < self.psnr_budget <= MAX_PSNR_BUDGET):
+      errors.append(f'pixel psnr_budget must be in (0, {MAX_PSNR_BUDGET:g}] dB, got {self.psnr_budget!r}')
+    elif self.psnr_budget is not None and self.start == 'original':
+      errors.append('pixel psnr_budget needs start=parent: the original lies outside the budget')
     if self.start == 'original' and not self.refine_rounds:
       errors.append('pixel start=original needs refine_rounds > 0 (the walk from the original '
                     'towards the parent is its refining)')
@@ -242,29 +254,6 @@ def family_config(**overrides) -> PixelConfig:
   spec = spec if isinstance(spec, hashes.HashSpec) else hashes.get(spec)
   overrides.setdefault('start', 'parent' if spec.is_linear else None)
   return PixelConfig(**overrides)
-
-
-class Change(NamedTuple):
-  """What the attack optimises: the fake is ``warp(parent, flow) + delta``."""
-  delta: jnp.ndarray  # [H, W], [0, 1] units
-  flow: jnp.ndarray   # [2, H, W] pixels; [2, 1, 1] zeros when max_shift is 0
-
-
-def no_change(shape: tuple[int, ...], config: PixelConfig) -> Change:
-  """The change that leaves a parent of ``shape`` (``(H, W)``, or ``(H, W, 3)`` for a
-  hash that reads colour) as it is."""
-  return Change(jnp.zeros(shape, jnp.float32),
-                warp.zero_flow(shape[:2] if config.max_shift else (1, 1)))
-
-
-def base(parent: jnp.ndarray, flow: jnp.ndarray, config: PixelConfig) -> jnp.ndarray:
-  """The parent with its strokes moved (the parent itself when ``max_shift`` is 0); a
-  colour parent's channels move together."""
-  if not config.max_shift:
-    return parent
-  if parent.ndim == 3:
-    return jax.vmap(warp.warp, in_axes=(2, None), out_axes=2)(parent, flow)
-  return warp.warp(parent, flow)
 
 
 class PixelResult(NamedTuple):
@@ -318,8 +307,10 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
       Change('delta', 'flow'))
   grad = jax.grad(objective)
 
-  def fake_of(change):
-    return hashing.quantize(base(parent_f, change.flow, config) + change.delta)
+  def fake_of(change):  # as saved; within the budget, if any, after rounding too
+    fake = base(parent_f, change.flow, config) + change.delta
+    return hashing.quantize(fake) if config.psnr_budget is None else \
+        change_rules.quantized_within(fake, parent_f, config.psnr_budget)
 
   def holds(change):  # the exact distance, and whether every stand-in keeps the match
     fake = fake_of(change)
@@ -342,7 +333,15 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
     # so no pixel is stranded past a clip where its gradient is zero.
     flow = jnp.clip(moved.flow, -config.max_shift, config.max_shift)
     under = base(parent_f, flow, config)
-    return (Change(jnp.clip(under + moved.delta, 0.0, 1.0) - under, flow), opt), None
+    return (within_budget(Change(jnp.clip(under + moved.delta, 0.0, 1.0) - under, flow)),
+            opt), None
+
+  def within_budget(change):  # the fake's whole change onto the budget's ball, then the box
+    if config.psnr_budget is None:
+      return change
+    under = base(parent_f, change.flow, config)
+    return change._replace(delta=change_rules.onto_budget(
+        under + change.delta, parent_f, config.psnr_budget) - under)
 
   def energy(change):
     return jnp.sum(jnp.square(change.delta)) + jnp.sum(jnp.square(change.flow))
@@ -376,7 +375,8 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
     change, opt = jax.tree.map(keep, change, moved), jax.tree.map(keep, opt, moved_opt)
     new_dist, new_ok = holds(change)
     holds_goal = config.goal.reached(new_dist) & new_ok
-    better = ~done & (~reached | (holds_goal & (energy(change) < energy(kept))))
+    nearer = new_dist < dist if config.psnr_budget is not None else True
+    better = ~done & ((~reached & nearer) | (reached & holds_goal & (energy(change) < energy(kept))))
     kept = jax.tree.map(lambda a, b: jnp.where(better, a, b), change, kept)
     refining = reached & ~done
     weight = jnp.where(refining, jnp.minimum(weight * jnp.where(holds_goal, REFINE_UP, REFINE_DOWN),
@@ -386,7 +386,7 @@ def attack(key: jax.Array, original: jnp.ndarray, parent: jnp.ndarray,
 
   first = (change_rules.STARTS[config.start](original, parent, target, config) if start is None
            else jnp.asarray(start, jnp.float32) - jnp.asarray(parent, jnp.float32))
-  change0 = no_change(jnp.shape(parent), config)._replace(delta=first / 255.0)
+  change0 = within_budget(no_change(jnp.shape(parent), config)._replace(delta=first / 255.0))
   opt0 = tx.init(change0)
   # A while loop: vmapped, a chunk runs while any of its pairs has not finished.
   carry = (change0, opt0, *holds(change0), jnp.array(0, jnp.int32), change0,

@@ -34,3 +34,18 @@ def test_the_parent_start_is_no_change_and_bits_are_no_original():
   np.testing.assert_array_equal(zero, 0.0)
   with pytest.raises(ValueError, match='needs the original image, not its hash bits'):
     change_rules.original_change(jnp.zeros(96, bool), parent, None, config)
+
+
+@pytest.mark.parametrize('psnr_db', [20.0, 35.0, 60.0])
+def test_onto_budget_lands_in_the_ball_and_the_box_and_keeps_what_is_inside(psnr_db):
+  rng = np.random.default_rng(1)
+  parent = rng.uniform(0, 1, (16, 12, 3)).astype(np.float32)
+  fake = np.clip(parent + rng.normal(0, 0.2, parent.shape), -0.5, 1.5).astype(np.float32)
+  out = np.asarray(change_rules.onto_budget(jnp.asarray(fake), jnp.asarray(parent), psnr_db))
+  radius = change_rules.budget_radius(psnr_db, parent.size)
+  assert out.min() >= 0 and out.max() <= 1
+  assert np.sqrt(np.sum(np.square(out - parent))) <= radius * (1 + 1e-5)
+  assert -10 * np.log10(np.mean(np.square(out - parent))) >= psnr_db  # the guard's room
+  inside = parent + (out - parent) * 0.5  # already within the ball and the box: unchanged
+  np.testing.assert_allclose(change_rules.onto_budget(jnp.asarray(inside), jnp.asarray(parent),
+                                                      psnr_db), inside, atol=1e-6)

@@ -13,6 +13,7 @@ from icdjax import goals
 from icdjax import hashes
 from icdjax.attacks import pixel
 from icdjax.runs import pairs as pairs_lib
+from tests import toys
 
 
 def test_objective_gradient_is_finite_and_zero_change_costs_no_penalty(sample_test):
@@ -100,34 +101,12 @@ def test_a_colour_hash_is_attacked_in_rgb():
       'projection')  # the least-change start needs a linear form
 
 
-def _toy_colour_hash() -> hashes.HashSpec:
-  """16 random projections of the 8x8 block means of R, G and B: a cheap hash that reads
-  colour (as NeuralHash does), with a relaxation equal to its rule."""
-  weights = jnp.asarray(np.random.default_rng(5).normal(size=(16, 8 * 8 * 3)), jnp.float32)
-
-  def logits(rgb, method=None):
-    del method
-    h, w = rgb.shape[-3:-1]
-    blocks = rgb.reshape(*rgb.shape[:-3], 8, h // 8, 8, w // 8, 3).mean((-4, -2))
-    flat = blocks.reshape(*blocks.shape[:-3], -1)
-    return (flat - flat.mean(-1, keepdims=True)) @ weights.T * 255.0
-
-  def traced(image):  # a single grey image is read as RGB, as NeuralHash's convert('RGB') does
-    image = jnp.asarray(image, jnp.float32)
-    rgb = jnp.broadcast_to(image[..., None], image.shape + (3,)) if image.ndim == 2 else image
-    return logits(rgb / 255.0) >= 0
-
-  return hashes.HashSpec(name='toy-colour', n_bits=16, bits=traced, traced=traced,
-                         progress=traced, logits=logits, linear_form=None, channels=3,
-                         rounding_levels=0.0, threshold=2)
-
-
 def test_survive_takes_the_colour_fake_for_a_colour_hash():
   """With --survive on a hash that reads colour, the stand-ins see the RGB fake (JPEG's
   chroma included): the evasion holds after Pillow's real JPEG, where the same attack
   without --survive is undone by it."""
   from icdjax.images import photos, transforms  # pylint: disable=g-import-not-at-top
-  spec = _toy_colour_hash()
+  spec = toys.colour_hash()
   parent = photos.load('coffee', 64)[:40, :64]
   bits = np.asarray(spec.bits(parent))
   after = {}
@@ -182,7 +161,7 @@ def test_refining_keeps_the_goal_and_shrinks_the_change(goal, most):
   keeping it reached: the returned fake still reaches it (its distance the exact one) and
   changes the parent less (toy colour hash, Adam at 0.004: the first match overshoots)."""
   from icdjax.images import photos  # pylint: disable=g-import-not-at-top
-  spec = _toy_colour_hash()
+  spec = toys.colour_hash()
   parent = photos.load('coffee', 64)[:40, :64]
   original = parent if not goal.needs_parent else photos.load('chelsea', 64)[:40, :64]
   target = np.asarray(goal.target(spec.bits(original)))  # an evasion counts to the complement
@@ -205,7 +184,7 @@ def test_going_on_from_a_fake_counts_the_change_from_the_parent():
   comes back as it is without refining, and refined towards the parent with it (so later
   rounds shrink the whole change, not only their own)."""
   from icdjax.images import photos  # pylint: disable=g-import-not-at-top
-  spec = _toy_colour_hash()
+  spec = toys.colour_hash()
   parent = photos.load('coffee', 64)[:40, :64]
   original = photos.load('chelsea', 64)[:40, :64]
   config = pixel.PixelConfig(hash=spec, step='adam', learning_rate=0.004)
@@ -249,7 +228,7 @@ def test_starts_resolve_by_family_hash_and_goal():
   assert attacks.get('robust', hash='pdq').config.start == 'projection'
   assert attacks.get('pixel', hash='neuralhash', start='parent').config.refine_rounds == 0
   with pytest.raises(ValueError, match='start=original needs refine_rounds > 0'):
-    pixel.PixelConfig(hash=_toy_colour_hash(), start='original', refine_rounds=0)
+    pixel.PixelConfig(hash=toys.colour_hash(), start='original', refine_rounds=0)
   with pytest.raises(ValueError, match='start=original is for a hash without a linear form'):
     pixel.PixelConfig(hash=hashes.get('pdq'), start='original')
 
@@ -261,7 +240,7 @@ def test_a_collision_walks_from_the_original_and_keeps_the_match():
   the start; the tail's rounds run after the walk's and never leave a larger change. Given
   the original's bits instead of the image, it says so."""
   from icdjax.images import image_attack, photos  # pylint: disable=g-import-not-at-top
-  spec = _toy_colour_hash()
+  spec = toys.colour_hash()
   parent = photos.load('coffee', 64)[:40, :64]
   for original in (photos.load('chelsea', 64)[:40, :56],
                    photos.load('camera', 64)[:56, :48].mean(-1).astype(np.uint8)):
@@ -284,3 +263,39 @@ def test_a_collision_walks_from_the_original_and_keeps_the_match():
     assert int(out.steps) - int(untailed.steps) == 10 * config.check_every
   with pytest.raises(ValueError, match='needs the original image, not its hash bits'):
     pixel.attack(None, jnp.asarray(spec.bits(parent)), jnp.asarray(parent), config)
+
+
+def test_a_psnr_budget_holds_the_fake_within_it_and_keeps_the_nearest():
+  """``psnr_budget``: every fake stays at or above the budget's PSNR to the parent, its
+  distance is the exact one and never above the start's (the nearest kept, not the last);
+  a budget the collision fits in changes nothing; bad budgets are refused by name."""
+  from icdjax import measures  # pylint: disable=g-import-not-at-top
+  from icdjax.images import photos  # pylint: disable=g-import-not-at-top
+  spec = toys.colour_hash()
+  parent = photos.load('coffee', 64)[:40, :64]
+  original = photos.load('chelsea', 64)[:40, :64]
+  free = pixel.PixelConfig(hash=spec, step='adam', learning_rate=0.004)
+  unbudgeted = np.asarray(pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), free).fake)
+  loose = measures.psnr(unbudgeted, parent) - 3
+  start_distance = int(np.sum(np.asarray(spec.bits(parent)) != np.asarray(spec.bits(original))))
+  for budget in (loose, 45.0):
+    config = dataclasses.replace(free, psnr_budget=budget)
+    out = pixel.attack(None, jnp.asarray(original), jnp.asarray(parent), config)
+    fake = np.asarray(out.fake)
+    assert measures.psnr(fake, parent) >= budget
+    distance = int(np.sum(np.asarray(spec.bits(fake)) != np.asarray(spec.bits(original))))
+    assert int(out.hamming_distance) == distance <= start_distance
+    if budget == loose:
+      assert distance == 0  # room for the collision: reached within the budget
+    else:
+      assert distance > 0  # 45 dB is too tight for this pair
+  going_on = pixel.attack(None, jnp.asarray(original), jnp.asarray(parent),
+                          dataclasses.replace(free, psnr_budget=45.0),
+                          start=jnp.asarray(unbudgeted))  # a fake from outside: projected first
+  assert measures.psnr(np.asarray(going_on.fake), parent) >= 45.0
+  assert attacks.get('pixel', hash='neuralhash', psnr_budget=30).config.start == 'parent'
+  for bad in (0, -5, 101, 'x'):
+    with pytest.raises(ValueError, match='psnr_budget must be in'):
+      pixel.PixelConfig(hash=spec, psnr_budget=bad)
+  with pytest.raises(ValueError, match='psnr_budget needs start=parent'):
+    pixel.PixelConfig(hash=spec, psnr_budget=30, start='original')

@@ -112,8 +112,8 @@ def test_a_walk_from_the_original_starts_at_it_fitted_to_the_parent():
   """A pixel config with ``start='original'`` (a hash without a linear form) starts at the
   original fitted to the parent's size and mode (``fitted``): the colour fake of the parent
   collides, and is far nearer the parent than that start."""
-  from tests.attacks import pixel_test  # pylint: disable=g-import-not-at-top
-  spec = pixel_test._toy_colour_hash()  # pylint: disable=protected-access
+  from tests import toys  # pylint: disable=g-import-not-at-top
+  spec = toys.colour_hash()
   original, parent = photos.load('chelsea', 96)[:64, :88], photos.load('coffee', 64)[:40, :64]
   start = image_attack.fitted(original, parent)
   assert start.shape == parent.shape and start.dtype == np.uint8
