@@ -62,11 +62,12 @@ def check_budgets(budgets: Sequence[float]) -> list[float]:
 def pair_frontier(original: np.ndarray, parent: np.ndarray, fake: np.ndarray,
                   budgets: Sequence[float], spec: hashes.HashSpec, stem: pathlib.Path,
                   search: dict | None = None) -> list[dict]:
-  """One pair's frontier: per budget (highest first) the saved fake's PSNR, our distance
-  and the judge's on the PNG saved at ``stem-<budget>dB.png``."""
-  rows, start = [], fake
+  """One pair's frontier: per budget (in the order of ``budgets``) the saved fake's PSNR,
+  our distance and the judge's on the PNG saved at ``stem-<budget>dB.png``. The loosest
+  budget goes on from the run's fake, each tighter one from the last one's."""
+  rows, start = {}, fake
   run_db = measures.psnr(fake, parent)
-  for b in budgets:
+  for b in sorted(budgets):
     if run_db >= b:  # the run's own fake is within this budget
       saved, ours = fake, None
     else:
@@ -76,19 +77,21 @@ def pair_frontier(original: np.ndarray, parent: np.ndarray, fake: np.ndarray,
       saved = files.save_png(stem.with_name(f'{stem.name}-{b:g}dB.png'), np.asarray(out[0]))
       ours = int(out[1])
       start = saved  # the next, tighter budget goes on from this one
-    rows.append({'budget_db': b, 'psnr_db': round(measures.psnr(saved, parent), 3),
-                 'ours': ours, 'distance': image_attack.judge_distance(spec, saved, original)})
-  return rows
+    rows[b] = {'budget_db': b, 'psnr_db': round(measures.psnr(saved, parent), 3),
+               'ours': ours, 'distance': image_attack.judge_distance(spec, saved, original)}
+  return [rows[b] for b in budgets]
 
 
 _JITTED: dict = {}
 
 
 def _jitted(attack):
-  if attack not in _JITTED:
-    _JITTED[attack] = jax.jit(lambda o, p, s: (lambda r: (r.fake, r.hamming_distance))(
-        attack(None, o, p, start=s)))
-  return _JITTED[attack]
+  """``(original, parent, start) -> (fake, our distance)``, compiled once per attack (and
+  image size)."""
+  def going_on(original, parent, start):
+    out = attack(None, original, parent, start=start)
+    return out.fake, out.hamming_distance
+  return _JITTED.setdefault(attack, jax.jit(going_on))
 
 
 def _settings(run: pathlib.Path, budgets, spec, search) -> dict:
@@ -163,9 +166,10 @@ def summarise(results: Sequence[dict], spec: hashes.HashSpec, budgets) -> dict:
   of :data:`THRESHOLDS`."""
   rows = []
   for b in budgets:
-    dist = np.array([r['distance'] for res in results for r in res['budgets']
-                     if r['budget_db'] == b])
+    at = [r for res in results for r in res['budgets'] if r['budget_db'] == b]
+    dist = np.array([r['distance'] for r in at])
     rows.append({'budget_db': b, 'pairs': int(dist.size),
+                 'ours_equals_reference': sum(r['ours'] in (None, r['distance']) for r in at),
                  'median_distance': float(np.median(dist)), 'min_distance': int(dist.min()),
                  'max_distance': int(dist.max()),
                  'within': {str(t): float(np.mean(dist <= t)) for t in THRESHOLDS}})
@@ -182,10 +186,11 @@ def table(summary: dict) -> str:
   head = ' | '.join(f'within {t}' for t in THRESHOLDS)
   lines = [f"{summary['hash']}: {summary['pairs']} pairs, the run's fakes at a median of "
            f"{summary['run_psnr_median_db']:.1f} dB\n",
-           f'| PSNR budget | median distance | range | {head} |',
-           '|---|---|---|' + '---|' * len(THRESHOLDS)]
+           f'| PSNR budget | median distance | range | ours = reference | {head} |',
+           '|---|---|---|---|' + '---|' * len(THRESHOLDS)]
   for r in summary['budgets']:
     shares = ' | '.join(f"{100 * r['within'][str(t)]:.0f}%" for t in THRESHOLDS)
     lines.append(f"| {r['budget_db']:g} dB | {r['median_distance']:g} | "
-                 f"{r['min_distance']}-{r['max_distance']} | {shares} |")
+                 f"{r['min_distance']}-{r['max_distance']} | {r['ours_equals_reference']}/"
+                 f"{r['pairs']} | {shares} |")
   return '\n'.join(lines) + '\n'

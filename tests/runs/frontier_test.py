@@ -55,6 +55,7 @@ def test_each_budget_is_met_on_the_saved_file_and_the_run_resumes(tmp_path):
           for i in range(2)]
   assert summary['budgets'][0]['median_distance'] == np.median(dist)
   assert summary['budgets'][0]['within']['0'] == np.mean(np.array(dist) <= 0)
+  assert [r['ours_equals_reference'] for r in summary['budgets']] == [2, 2, 2]
   assert (out / 'frontier.png').exists() and '| 40 dB |' in (out / 'frontier.md').read_text()
   before = {p: p.stat().st_mtime_ns for p in (out / 'pairs').glob('*.json')}
   again = frontier.run(run, budgets, IMAGES.__getitem__, out, spec=spec, log=lambda *_: None,
