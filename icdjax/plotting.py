@@ -293,9 +293,9 @@ def frontier_curves(path, budgets_db, curves: list, n_bits: int, title=None):
   line per pair (``curves[i] = {'run_psnr_db', 'distances'}``: from its collision at the
   run's PSNR, distance 0, through ``budgets_db``), the median over pairs drawn thick."""
   fig, ax = plt.subplots(figsize=(7, 4.4))
-  for c in curves:
-    ax.plot([c['run_psnr_db']] + list(budgets_db), [0] + list(c['distances']), color='0.6',
-            lw=0.7, alpha=0.6)
+  for c in curves:  # the budgets and the run's own collision, tighter to the left
+    x, y = zip(*sorted(zip([*budgets_db, c['run_psnr_db']], [*c['distances'], 0]), reverse=True))
+    ax.plot(x, y, color='0.6', lw=0.7, alpha=0.6)
   median = np.median(np.array([c['distances'] for c in curves], float), axis=0)
   ax.plot(budgets_db, median, color='C3', lw=2.4, marker='o', label='median over pairs')
   ax.set_xlabel('PSNR budget (dB): the fake must be at least this close to the parent')

@@ -52,7 +52,9 @@ def test_each_budget_is_met_on_the_saved_file_and_the_run_resumes(tmp_path):
       judged = int(np.sum(np.asarray(spec.bits(saved)) != np.asarray(spec.bits(IMAGES[original]))))
       assert row['distance'] == judged == row['ours']
   dist = [json.loads((out / 'pairs' / f'{i:05d}.json').read_text())['budgets'][0]['distance']
-          for i in range(2)]
+          for i in range(2)]  # the tightest budget: its own fakes
+  for row in summary['budgets']:  # a looser budget counts the tighter budgets' fakes too
+    assert row['median_distance'] <= summary['budgets'][0]['median_distance']
   assert summary['budgets'][0]['median_distance'] == np.median(dist)
   assert summary['budgets'][0]['within']['0'] == np.mean(np.array(dist) <= 0)
   assert [r['ours_equals_reference'] for r in summary['budgets']] == [2, 2, 2]
@@ -75,3 +77,9 @@ def test_what_it_cannot_continue_is_refused_in_one_line(tmp_path):
   for bad, why in (([], 'at least one'), (['x'], 'number of dB'), (['0'], r'in \(0, 100\]')):
     with pytest.raises(checks.InputError, match=why):
       frontier.check_budgets(bad)
+
+
+def test_a_looser_budget_counts_every_tighter_fake():
+  rows = [{'budget_db': 35.0, 'distance': 20}, {'budget_db': 30.0, 'distance': 28},
+          {'budget_db': 27.0, 'distance': 12}]
+  assert [frontier.nearest(rows, b) for b in (35.0, 30.0, 27.0)] == [20, 20, 12]
