@@ -17,6 +17,7 @@ import pathlib
 from absl import flags
 
 from experiments import common
+from icdjax import attacks
 from icdjax.images import files
 from icdjax.images import photos
 from icdjax.runs import frontier
@@ -30,6 +31,8 @@ _FOLDER = flags.DEFINE_string('folder', None, 'The run\'s image folder (default:
 _LONGEST = flags.DEFINE_integer('longest', 512, 'Longer side of the bundled photos.',
                                 lower_bound=8)
 _FIGURES = flags.DEFINE_bool('figures', True, 'Write frontier.png.')
+_SET = flags.DEFINE_list('set', [], 'The search within a budget: pixel config fields, '
+                         'name=value, over icdjax.runs.frontier.SEARCH (e.g. --set=rounds=80).')
 
 
 def main(argv):
@@ -37,7 +40,8 @@ def main(argv):
   load = (functools.partial(photos.load, longest=_LONGEST.value) if _FOLDER.value is None
           else lambda name: files.load_image(pathlib.Path(_FOLDER.value) / name))
   frontier.run(_RUN.value, _BUDGETS.value, load, _OUT.value, pairs=_PAIRS.value,
-               figures=_FIGURES.value)
+               figures=_FIGURES.value,
+               search={**frontier.SEARCH, **attacks.parse_settings(_SET.value)})
 
 
 if __name__ == '__main__':
