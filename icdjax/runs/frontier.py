@@ -82,6 +82,15 @@ def pair_frontier(original: np.ndarray, parent: np.ndarray, fake: np.ndarray,
   return [rows[b] for b in budgets]
 
 
+def _read_json(path: pathlib.Path) -> dict | None:
+  """A JSON object from ``path``, or None where it is missing or unreadable."""
+  try:
+    value = json.loads(path.read_text())
+  except (OSError, ValueError):
+    return None
+  return value if isinstance(value, dict) else None
+
+
 _JITTED: dict = {}
 
 
@@ -125,7 +134,11 @@ def run(workdir, budgets: Sequence[float], load: Callable[[str], np.ndarray], ou
   dirs = sorted(p.parent for p in (workdir / 'pairs').glob('*/report.json'))[:pairs]
   if not dirs:
     raise checks.InputError(f'{workdir} holds no finished pairs (pairs/*/report.json)')
-  reports = [json.loads((d / 'report.json').read_text()) for d in dirs]
+  reports = [_read_json(d / 'report.json') for d in dirs]
+  bad = [d for d, r in zip(dirs, reports)
+         if r is None or not {'original', 'parent', 'hash', 'goal'} <= set(r)]
+  if bad:
+    raise checks.InputError(f'{bad[0]}/report.json is not a readable pair report')
   spec = hashes.get(reports[0]['hash']) if spec is None else spec
   if spec.is_linear or spec.channels != 3:
     raise checks.InputError(f'the frontier is for a hash without a linear form, attacked in '
@@ -133,7 +146,8 @@ def run(workdir, budgets: Sequence[float], load: Callable[[str], np.ndarray], ou
   if reports[0]['goal']['goal'] != 'collide':
     raise checks.InputError(f'{workdir} is an evasion run; the frontier continues collisions')
   _open(out, _settings(workdir, budgets, spec, search))
-  todo = [i for i, d in enumerate(dirs) if not (out / 'pairs' / f'{d.name}.json').exists()]
+  todo = [i for i, d in enumerate(dirs)  # a result unreadable (damaged) is made again
+          if _read_json(out / 'pairs' / f'{d.name}.json') is None]
   bar = progress_lib.Progress(len(dirs), len(dirs) - len(todo), unit='pairs') \
       if show_progress else None
   for i in todo:
@@ -149,7 +163,7 @@ def run(workdir, budgets: Sequence[float], load: Callable[[str], np.ndarray], ou
           f"{r['budget_db']:g} dB {r['distance']}" for r in rows))
   if bar:
     bar.close()
-  summary = summarise([json.loads((out / 'pairs' / f'{d.name}.json').read_text())
+  summary = summarise([_read_json(out / 'pairs' / f'{d.name}.json')
                        for d in dirs], spec, budgets)
   (out / 'frontier.json').write_text(json.dumps(summary, indent=2) + '\n')
   (out / 'frontier.md').write_text(table(summary))

@@ -64,6 +64,10 @@ def test_each_budget_is_met_on_the_saved_file_and_the_run_resumes(tmp_path):
                        show_progress=False, figures=False)
   assert again['budgets'] == summary['budgets']
   assert {p: p.stat().st_mtime_ns for p in (out / 'pairs').glob('*.json')} == before
+  (out / 'pairs' / '00001.json').write_text('{"cut off')  # a damaged result is made again
+  frontier.run(run, budgets, IMAGES.__getitem__, out, spec=spec, log=lambda *_: None,
+               show_progress=False, figures=False)
+  assert json.loads((out / 'pairs' / '00001.json').read_text())['parent'] == 'coffee'
   with pytest.raises(checks.InputError, match='other settings'):
     frontier.run(run, ['35'], IMAGES.__getitem__, out, spec=spec, show_progress=False)
 
@@ -71,7 +75,11 @@ def test_each_budget_is_met_on_the_saved_file_and_the_run_resumes(tmp_path):
 def test_what_it_cannot_continue_is_refused_in_one_line(tmp_path):
   with pytest.raises(checks.InputError, match='no finished pairs'):
     frontier.run(tmp_path, ['30'], IMAGES.__getitem__, tmp_path / 'o')
-  run = _run(tmp_path, [('chelsea', 'coffee')], hash_name='pdq')
+  (tmp_path / 'pairs' / '00000').mkdir(parents=True)
+  (tmp_path / 'pairs' / '00000' / 'report.json').write_text('not json')
+  with pytest.raises(checks.InputError, match='00000/report.json is not a readable pair report'):
+    frontier.run(tmp_path, ['30'], IMAGES.__getitem__, tmp_path / 'o')
+  run = _run(tmp_path / 'p', [('chelsea', 'coffee')], hash_name='pdq')
   with pytest.raises(checks.InputError, match='pdq has its certificate instead'):
     frontier.run(run, ['30'], IMAGES.__getitem__, tmp_path / 'o')
   for bad, why in (([], 'at least one'), (['x'], 'number of dB'), (['0'], r'in \(0, 100\]')):
