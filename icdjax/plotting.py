@@ -325,3 +325,31 @@ def benign_heatmap(path, rates: dict, edits: list, title=None):
                fontsize=10)
   fig.tight_layout()
   _save(fig, path, dpi=120)
+
+
+def cost_by_start_distance(path, rows, n_bits: int, title=None):
+  """Each collision's PSNR against how far its parent's hash started from the target's
+  (``rows[i] = {'parent', 'start_distance', 'psnr_db'}``; None: not collided, left out), one
+  colour per parent, each parent's nearest target ringed."""
+  fig, ax = plt.subplots(figsize=(8.4, 4.4))
+  parents = list(dict.fromkeys(r['parent'] for r in rows))
+  for i, p in enumerate(parents):
+    mine = [r for r in rows if r['parent'] == p and r['psnr_db'] is not None]
+    if not mine:
+      continue
+    colour = f'C{i % 10}'
+    ax.scatter([r['start_distance'] for r in mine], [r['psnr_db'] for r in mine], s=18,
+               color=colour, label=p)
+    near = min(r['start_distance'] for r in mine)
+    ringed = [r for r in mine if r['start_distance'] == near]
+    ax.scatter([r['start_distance'] for r in ringed], [r['psnr_db'] for r in ringed], s=90,
+               facecolors='none', edgecolors=colour, linewidths=1.4)
+  ax.set_xlabel(f"bits between the parent's hash and the target's (of {n_bits}); "
+                'ringed: each parent\'s nearest', fontsize=8)
+  ax.set_ylabel('PSNR of the collision to the parent (dB)')
+  ax.grid(True, alpha=0.3)
+  ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1), title='parent',
+            title_fontsize=7)
+  ax.set_title(title or 'what a collision costs, by where the hash started', fontsize=10)
+  fig.tight_layout()
+  _save(fig, path, dpi=120)

@@ -65,6 +65,8 @@ def _cases(d):
                            f'--out={d}/c20'], r'a PSNR budget must be in \(0, 100\] dB, got 0', 'c20'),
       ('frontier of no run', ['collision_frontier', f'--run={d}/imgs', f'--out={d}/c21'],
        r'imgs holds no finished pairs', 'c21'),
+      ('choice of target of no run', ['target_choice', f'--run={d}/imgs', f'--out={d}/c22'],
+       r'imgs holds no finished pairs', 'c22'),
       ('missing data dir', ['run', f'--data_dir={d}/nope', w('c6')], r'data directory not found', 'c6'),
       ('corrupt data file', ['run', f'--data_dir={d}/corrupt', w('c7')], r'corrupt gzip file|not an IDX', 'c7'),
       ('inconsistent data', ['run', f'--data_dir={d}/mismatch', w('c8')], r'10 images but labels of shape \(8,\)', 'c8'),
