@@ -181,6 +181,13 @@ def test_image_mains_end_to_end(tmp_path):
   summary = json.loads((tmp_path / 'w' / 'summary.json').read_text())
   assert summary['pairs'] == 2 and summary['distance_0'] == 1.0 and 'psnr_bound_median_db' in summary
   assert _run(*args, '--resume').returncode == 0
+  proc = _run('experiments.target_choice', f'--run={tmp_path}/w', f'--folder={tmp_path}/imgs',
+              f'--out={tmp_path}/choice')
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  choice = json.loads((tmp_path / 'choice' / 'target_choice.json').read_text())
+  assert choice['pairs'] == 2 and choice['parents'] == 2 and choice['hash'] == 'phash'
+  assert choice['given_median_db'] == pytest.approx(summary['psnr_median_db'], abs=1e-6)
+  assert (tmp_path / 'choice' / 'target_choice.png').is_file()
   proc = _run('experiments.transfer_photos', f'--runs={tmp_path}/w', '--judges=phash,ahash',
               f'--folder={tmp_path}/imgs', f'--out={tmp_path}/t')
   assert proc.returncode == 0, proc.stderr[-2000:]
