@@ -330,17 +330,18 @@ def benign_heatmap(path, rates: dict, edits: list, title=None):
 def cost_by_start_distance(path, rows, n_bits: int, title=None):
   """Each collision's PSNR against how far its parent's hash started from the target's
   (``rows[i] = {'parent', 'start_distance', 'psnr_db'}``; None: not collided, left out), one
-  colour per parent, each parent's nearest target ringed."""
+  colour per parent, each parent's nearest target (of all its pairs) ringed."""
   fig, ax = plt.subplots(figsize=(8.4, 4.4))
   parents = list(dict.fromkeys(r['parent'] for r in rows))
   for i, p in enumerate(parents):
-    mine = [r for r in rows if r['parent'] == p and r['psnr_db'] is not None]
+    every = [r for r in rows if r['parent'] == p]
+    mine = [r for r in every if r['psnr_db'] is not None]
     if not mine:
       continue
     colour = f'C{i % 10}'
     ax.scatter([r['start_distance'] for r in mine], [r['psnr_db'] for r in mine], s=18,
                color=colour, label=p)
-    near = min(r['start_distance'] for r in mine)
+    near = min(r['start_distance'] for r in every)  # as the table: a missed nearest, no ring
     ringed = [r for r in mine if r['start_distance'] == near]
     ax.scatter([r['start_distance'] for r in ringed], [r['psnr_db'] for r in ringed], s=90,
                facecolors='none', edgecolors=colour, linewidths=1.4)

@@ -191,12 +191,22 @@ def bound_series(reports: list[dict]) -> tuple[list, list]:
 
 
 def load_reports(workdir) -> list[dict]:
-  """The per-pair reports of a finished run in ``workdir``."""
+  """The per-pair reports of a finished run in ``workdir``; an InputError names the first
+  that is not a readable JSON object (a damaged file)."""
   workdir = pathlib.Path(workdir)
   paths = sorted((workdir / 'pairs').glob('*/report.json'))
   if not paths:
     raise checks.InputError(f'{workdir} holds no finished pairs (pairs/*/report.json)')
-  return [json.loads(p.read_text()) for p in paths]
+  reports = []
+  for path in paths:
+    try:
+      rep = json.loads(path.read_text())
+    except (OSError, ValueError):
+      rep = None
+    if not isinstance(rep, dict):
+      raise checks.InputError(f'{path} is not a readable pair report')
+    reports.append(rep)
+  return reports
 
 
 def summarise(reports: list[dict], attack: attacks.Attack) -> dict:

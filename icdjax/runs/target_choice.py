@@ -31,25 +31,18 @@ from icdjax import checks
 from icdjax import hashes
 from icdjax import plotting
 from icdjax.images import image_attack
+from icdjax.images import image_batch
 from icdjax.runs import chunks
 
 
 def read_run(workdir) -> list[dict]:
   """The collision reports of a finished run; an InputError names what makes it unusable."""
   workdir = pathlib.Path(workdir)
-  paths = sorted((workdir / 'pairs').glob('*/report.json'))
-  if not paths:
-    raise checks.InputError(f'{workdir} holds no finished pairs (pairs/*/report.json)')
-  reports = []
-  for path in paths:
-    try:
-      rep = json.loads(path.read_text())
-    except (OSError, ValueError):
-      rep = None
-    if not isinstance(rep, dict) or not {'original', 'parent', 'hash', 'goal',
-                                         'psnr_db'} <= set(rep):
-      raise checks.InputError(f'{path} is not a readable pair report')
-    reports.append(rep)
+  reports = image_batch.load_reports(workdir)
+  for rep in reports:
+    missing = {'original', 'parent', 'hash', 'goal', 'psnr_db'} - set(rep)
+    if missing:
+      raise checks.InputError(f'a pair report of {workdir} lacks {", ".join(sorted(missing))}')
   if reports[0]['goal'].get('goal') != 'collide':
     raise checks.InputError(f'{workdir} is an evasion run; a choice of target needs collisions')
   if len({r['hash'] for r in reports}) != 1:
@@ -164,9 +157,9 @@ def run(workdir, load: Callable[[str], np.ndarray], out, *, figures: bool = True
   ``out``; returns the summary. ``spec``: the run's hash (None: by its name)."""
   reports = read_run(workdir)
   spec = hashes.get(reports[0]['hash']) if spec is None else spec
-  out = pathlib.Path(out)
-  out.mkdir(parents=True, exist_ok=True)
   summary = summarise(pair_rows(reports, load, spec), spec)
+  out = pathlib.Path(out)  # made only once every image has been read and judged
+  out.mkdir(parents=True, exist_ok=True)
   chunks.write_text_atomic(out / 'target_choice.json', json.dumps(summary, indent=2) + '\n')
   chunks.write_text_atomic(out / 'target_choice.md', table(summary))
   if figures:

@@ -95,3 +95,10 @@ def test_what_it_cannot_price_is_refused_in_one_line(tmp_path):
   with pytest.raises(checks.InputError, match='00003/report.json is not a readable pair report'):
     target_choice.run(run, IMAGES.__getitem__, tmp_path / 'd' / 'out', spec=hashes.get('ahash'))
   assert not (tmp_path / 'd' / 'out').exists()  # refused before anything is written
+  (run / 'pairs' / '00003' / 'report.json').write_text('{"original": "coffee"}')
+  with pytest.raises(checks.InputError, match='lacks goal, hash, parent, psnr_db'):
+    target_choice.read_run(run)
+  run = _run(tmp_path / 'i', psnr)
+  with pytest.raises(KeyError):  # an image the loader cannot find: nothing written
+    target_choice.run(run, {n: IMAGES[n] for n in NAMES[1:]}.__getitem__, tmp_path / 'i' / 'out')
+  assert not (tmp_path / 'i' / 'out').exists()
